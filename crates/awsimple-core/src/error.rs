@@ -1,0 +1,529 @@
+//! The one error type of awsimple, and the one place where AWS error codes get their meaning.
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+
+use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// A boxed error, kept as the `source` of an [`Error`] where one exists.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// `Result` with awsimple's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in awsimple.
+///
+/// Branch on the meaning ([`Error::is_not_found`], [`Error::is_transient`], or a `match`), never on
+/// the message text. Every message names the resource it is about (`s3://bucket/key`, `DynamoDB
+/// table "users"`, ...). No variant ever holds a secret: credentials are never part of an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The resource does not exist (bucket, object, table, item, queue, topic, profile entry, ...).
+    #[error("{resource} was not found")]
+    NotFound {
+        /// What was looked for.
+        resource: String,
+    },
+
+    /// The resource exists already and the operation required that it did not.
+    #[error("{resource} already exists")]
+    AlreadyExists {
+        /// What exists already.
+        resource: String,
+    },
+
+    /// The name is taken by another AWS account (for example a bucket name, which is global).
+    #[error("{resource} is owned by another AWS account: choose another name")]
+    OwnedByAnother {
+        /// The resource whose name is taken.
+        resource: String,
+    },
+
+    /// A condition of the request did not hold (a conditional put or update, an S3 precondition).
+    #[error("a condition on {resource} did not hold: {message}")]
+    Precondition {
+        /// The resource the condition was about.
+        resource: String,
+        /// What AWS said.
+        message: String,
+    },
+
+    /// The input was rejected before any request was sent.
+    #[error("invalid {what}: {reason}")]
+    InvalidInput {
+        /// What was invalid (for example `bucket name "Foo"`).
+        what: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+
+    /// AWS rejected the credentials (unknown key id, wrong secret, expired session token).
+    #[error("AWS rejected the credentials while calling {operation} on {resource}: {message}")]
+    Credentials {
+        /// The resource the request was for.
+        resource: String,
+        /// The AWS operation.
+        operation: String,
+        /// What AWS said.
+        message: String,
+    },
+
+    /// The credentials are valid but lack the permission for this operation.
+    #[error("permission denied for {operation} on {resource}: {message}")]
+    PermissionDenied {
+        /// The resource the request was for.
+        resource: String,
+        /// The AWS operation.
+        operation: String,
+        /// What AWS said.
+        message: String,
+    },
+
+    /// AWS throttled the request and the SDK's retries did not get through.
+    #[error("throttled by AWS during {operation} on {resource} (retries exhausted): {message}")]
+    Throttled {
+        /// The resource the request was for.
+        resource: String,
+        /// The AWS operation.
+        operation: String,
+        /// What AWS said.
+        message: String,
+    },
+
+    /// Any other error answered by the service, with its AWS error code.
+    #[error("{operation} on {resource} failed: {code}: {message}{}", fmt_request_id(.request_id))]
+    Service {
+        /// The resource the request was for.
+        resource: String,
+        /// The AWS operation.
+        operation: String,
+        /// The AWS error code (for example `InvalidParameterValue`), or the HTTP status when the
+        /// answer had no code.
+        code: String,
+        /// What AWS said.
+        message: String,
+        /// The HTTP status of the answer, when there was one.
+        status: Option<u16>,
+        /// The AWS request id, for support cases.
+        request_id: Option<String>,
+    },
+
+    /// The endpoint could not be reached (connection refused, DNS failure, TLS failure).
+    #[error("could not reach AWS for {operation} on {resource}: {message}")]
+    Unreachable {
+        /// The resource the request was for.
+        resource: String,
+        /// The AWS operation.
+        operation: String,
+        /// What failed.
+        message: String,
+    },
+
+    /// The request timed out (connect, attempt or operation timeout).
+    #[error("{operation} on {resource} timed out: {message}")]
+    Timeout {
+        /// The resource the request was for.
+        resource: String,
+        /// The AWS operation.
+        operation: String,
+        /// Which timeout.
+        message: String,
+    },
+
+    /// The configuration is unusable: unknown profile, no region, no credentials to be found,
+    /// malformed config file, invalid endpoint.
+    #[error("AWS configuration problem: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// Downloaded or stored content does not match its recorded checksum.
+    #[error("integrity check failed for {resource}: expected {algorithm} {expected}, got {actual}")]
+    Integrity {
+        /// The resource whose content did not match.
+        resource: String,
+        /// The checksum algorithm (`SHA-512`, `CRC64NVME`, ...).
+        algorithm: String,
+        /// The checksum that was recorded.
+        expected: String,
+        /// The checksum of what was received.
+        actual: String,
+    },
+
+    /// Content could not be (de)serialized (JSON, DynamoDB items, UTF-8 text).
+    #[error("could not convert {resource}: {source}")]
+    Serialization {
+        /// The resource whose content could not be converted.
+        resource: String,
+        /// The underlying error.
+        #[source]
+        source: BoxError,
+    },
+
+    /// A local file system operation failed.
+    #[error("I/O error on {}: {source}", path.display())]
+    Io {
+        /// The local path.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn fmt_request_id(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (request id {id})"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// An [`Error::InvalidInput`].
+    pub fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            what: what.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// An [`Error::NotFound`].
+    pub fn not_found(resource: impl Into<String>) -> Self {
+        Error::NotFound {
+            resource: resource.into(),
+        }
+    }
+
+    /// An [`Error::Io`] on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An [`Error::Serialization`] of `resource`.
+    pub fn serialization(resource: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Serialization {
+            resource: resource.into(),
+            source: source.into(),
+        }
+    }
+
+    /// An [`Error::Config`].
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config {
+            message: message.into(),
+        }
+    }
+
+    /// True when the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// True when the resource exists already.
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, Error::AlreadyExists { .. })
+    }
+
+    /// True for errors that may go away when the same call is made again later: throttling,
+    /// timeouts, unreachable endpoints and 5xx answers. (The SDK has retried these already.)
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Throttled { .. } | Error::Timeout { .. } | Error::Unreachable { .. } => true,
+            Error::Service { status, .. } => status.is_some_and(|s| s >= 500),
+            _ => false,
+        }
+    }
+
+    /// The AWS error code, for errors answered by a service.
+    pub fn aws_code(&self) -> Option<&str> {
+        match self {
+            Error::Service { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Turns an SDK error into an [`Error`], giving every AWS error code its meaning.
+    ///
+    /// `operation` is the AWS operation name (`GetObject`), `resource` what it was about
+    /// (`s3://bucket/key`). This is the only place where codes are mapped: service crates match
+    /// their modeled errors first where they need a finer meaning, then fall back to this.
+    pub fn from_sdk<E>(
+        err: SdkError<E, HttpResponse>,
+        operation: &str,
+        resource: impl Into<String>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        let resource = resource.into();
+        let operation = operation.to_owned();
+        if let Some(message) = credentials_problem(&err) {
+            return Error::Config { message };
+        }
+        let full_message = chain_message(&err);
+        match err {
+            SdkError::ServiceError(context) => {
+                let status = context.raw().status().as_u16();
+                let service_error = context.err();
+                let code = service_error.code().map(str::to_owned);
+                let message = service_error
+                    .message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| service_error.to_string());
+                let request_id = request_id_of(context.raw());
+                classify(ServiceAnswer {
+                    resource,
+                    operation,
+                    code,
+                    message,
+                    status: Some(status),
+                    request_id,
+                })
+            }
+            SdkError::TimeoutError(_) => Error::Timeout {
+                resource,
+                operation,
+                message: "the operation timeout elapsed".to_owned(),
+            },
+            SdkError::DispatchFailure(failure) => {
+                let message = full_message;
+                if failure.is_timeout() {
+                    Error::Timeout {
+                        resource,
+                        operation,
+                        message,
+                    }
+                } else {
+                    Error::Unreachable {
+                        resource,
+                        operation,
+                        message,
+                    }
+                }
+            }
+            SdkError::ResponseError(failure) => {
+                let status = failure.raw().status().as_u16();
+                classify(ServiceAnswer {
+                    resource,
+                    operation,
+                    code: None,
+                    message: format!("unreadable response: {full_message}"),
+                    status: Some(status),
+                    request_id: request_id_of(failure.raw()),
+                })
+            }
+            SdkError::ConstructionFailure(_) => Error::Config {
+                message: format!(
+                    "could not build the {operation} request for {resource}: {full_message}"
+                ),
+            },
+            _ => Error::Service {
+                resource,
+                operation,
+                code: "Unknown".to_owned(),
+                message: full_message,
+                status: None,
+                request_id: None,
+            },
+        }
+    }
+}
+
+/// What a service answered, before it is given a meaning.
+struct ServiceAnswer {
+    resource: String,
+    operation: String,
+    code: Option<String>,
+    message: String,
+    status: Option<u16>,
+    request_id: Option<String>,
+}
+
+/// The meaning of AWS error codes, for every service awsimple covers.
+fn classify(answer: ServiceAnswer) -> Error {
+    let ServiceAnswer {
+        resource,
+        operation,
+        code,
+        message,
+        status,
+        request_id,
+    } = answer;
+    let code_str = code.as_deref().unwrap_or("");
+    match code_str {
+        // Missing things.
+        "NoSuchKey" | "NoSuchBucket" | "NotFound" | "NoSuchUpload" | "ResourceNotFoundException"
+        | "QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue"
+        | "NotFoundException" | "TableNotFoundException" => Error::NotFound { resource },
+        // Things that exist already.
+        "BucketAlreadyOwnedByYou" | "ResourceInUseException" | "TableAlreadyExistsException"
+        | "QueueAlreadyExists" | "QueueNameExists" | "EntityAlreadyExists" => {
+            Error::AlreadyExists { resource }
+        }
+        "BucketAlreadyExists" => Error::OwnedByAnother { resource },
+        "ConditionalCheckFailedException" | "PreconditionFailed" | "TransactionCanceledException" => {
+            Error::Precondition { resource, message }
+        }
+        // Credentials AWS does not accept.
+        "InvalidClientTokenId" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException" | "ExpiredToken" | "ExpiredTokenException"
+        | "InvalidToken" | "IncompleteSignature" | "MissingAuthenticationToken"
+        | "AuthFailure" | "InvalidSecurity" => Error::Credentials {
+            resource,
+            operation,
+            message,
+        },
+        // Valid credentials without the permission.
+        "AccessDenied" | "AccessDeniedException" | "AuthorizationError" | "UnauthorizedOperation"
+        | "AllAccessDisabled" | "AWS.SimpleQueueService.AccessDenied" => Error::PermissionDenied {
+            resource,
+            operation,
+            message,
+        },
+        // Throttling (the SDK has retried these already).
+        "Throttling" | "ThrottlingException" | "ThrottledException" | "SlowDown"
+        | "RequestLimitExceeded" | "TooManyRequestsException"
+        | "ProvisionedThroughputExceededException" | "RequestThrottled"
+        | "RequestThrottledException" | "LimitExceededException"
+        | "AWS.SimpleQueueService.RequestThrottled" => Error::Throttled {
+            resource,
+            operation,
+            message,
+        },
+        // No code (HEAD requests, some S3 answers): the status tells.
+        "" => match status {
+            Some(404) => Error::NotFound { resource },
+            Some(403) => Error::PermissionDenied {
+                resource,
+                operation,
+                message,
+            },
+            Some(412) => Error::Precondition { resource, message },
+            Some(429) | Some(503) => Error::Throttled {
+                resource,
+                operation,
+                message,
+            },
+            _ => Error::Service {
+                resource,
+                operation,
+                code: status.map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP {s}")),
+                message,
+                status,
+                request_id,
+            },
+        },
+        _ => Error::Service {
+            resource,
+            operation,
+            code: code_str.to_owned(),
+            message,
+            status,
+            request_id,
+        },
+    }
+}
+
+/// When the request failed because no credentials could be loaded, what the provider said.
+fn credentials_problem<E>(err: &SdkError<E, HttpResponse>) -> Option<String>
+where
+    E: StdError + 'static,
+{
+    let mut source: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(current) = source {
+        if let Some(problem) = current.downcast_ref::<CredentialsError>() {
+            return Some(format!(
+                "no usable AWS credentials: {} (configure a profile, the AWS_ACCESS_KEY_ID / \
+                 AWS_SECRET_ACCESS_KEY variables, or pass keys to AwsAccess::builder())",
+                chain_message(problem)
+            ));
+        }
+        source = current.source();
+    }
+    None
+}
+
+fn request_id_of(response: &HttpResponse) -> Option<String> {
+    let headers = response.headers();
+    headers
+        .get("x-amzn-requestid")
+        .or_else(|| headers.get("x-amz-request-id"))
+        .map(str::to_owned)
+}
+
+/// An error and all its sources, as one line.
+pub(crate) fn chain_message(err: &(dyn StdError + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(current) = source {
+        let text = current.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = current.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(code: Option<&str>, status: u16) -> Error {
+        classify(ServiceAnswer {
+            resource: "s3://bucket/key".into(),
+            operation: "GetObject".into(),
+            code: code.map(str::to_owned),
+            message: "message".into(),
+            status: Some(status),
+            request_id: Some("req-1".into()),
+        })
+    }
+
+    #[test]
+    fn codes_get_their_meaning() {
+        assert!(answer(Some("NoSuchKey"), 404).is_not_found());
+        assert!(answer(None, 404).is_not_found());
+        assert!(answer(Some("ResourceInUseException"), 400).is_already_exists());
+        assert!(matches!(
+            answer(Some("BucketAlreadyExists"), 409),
+            Error::OwnedByAnother { .. }
+        ));
+        assert!(matches!(
+            answer(Some("InvalidClientTokenId"), 403),
+            Error::Credentials { .. }
+        ));
+        assert!(matches!(
+            answer(Some("AccessDenied"), 403),
+            Error::PermissionDenied { .. }
+        ));
+        assert!(matches!(answer(Some("SlowDown"), 503), Error::Throttled { .. }));
+        assert!(answer(Some("SlowDown"), 503).is_transient());
+        assert!(matches!(
+            answer(Some("ConditionalCheckFailedException"), 400),
+            Error::Precondition { .. }
+        ));
+    }
+
+    #[test]
+    fn unknown_codes_keep_code_status_and_request_id() {
+        let err = answer(Some("InvalidParameterValue"), 400);
+        assert_eq!(err.aws_code(), Some("InvalidParameterValue"));
+        assert!(!err.is_transient());
+        let text = err.to_string();
+        assert!(text.contains("GetObject"), "{text}");
+        assert!(text.contains("s3://bucket/key"), "{text}");
+        assert!(text.contains("InvalidParameterValue"), "{text}");
+        assert!(text.contains("req-1"), "{text}");
+        assert!(answer(None, 500).is_transient());
+    }
+}

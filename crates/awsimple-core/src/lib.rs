@@ -1,0 +1,52 @@
+//! Shared plumbing of [awsimple](https://crates.io/crates/awsimple): access to AWS, the error
+//! type, content hashes and request accounting. The service crates (`awsimple-s3`,
+//! `awsimple-dynamodb`, `awsimple-sns`, `awsimple-sqs`) build on it; most programs use it through
+//! the `awsimple` umbrella crate.
+//!
+//! - [`AwsAccess`]: credentials (default chain, a profile, or keys), region, endpoint override
+//!   (`AWS_ENDPOINT_URL` works), timeouts and retries; [`AwsAccess::test`] checks the credentials.
+//! - [`Error`]: one `#[non_exhaustive]` error enum that tells not-found, already-exists, invalid
+//!   input, credentials, permission, throttling, service, connection and I/O errors apart, each
+//!   naming the resource it is about. Secrets never appear in any `Debug` or `Display`.
+//! - [`sha512`], [`sha512_file`]: the SHA-512 content identity awsimple shares with the Python
+//!   package.
+//! - [`RequestCounter`]: every HTTP request sent, per service and operation.
+//! - `test_util` (feature `test-util`): a moto emulator fixture for your own tests.
+//!
+//! ```no_run
+//! # async fn demo() -> awsimple_core::Result<()> {
+//! use awsimple_core::AwsAccess;
+//!
+//! let access = AwsAccess::builder()
+//!     .credentials("AKIDEXAMPLE", std::env::var("MY_SECRET").unwrap_or_default(), None)
+//!     .region("us-west-2")
+//!     .build()
+//!     .await?;
+//! println!("credentials valid: {}", access.test().await?);
+//! # Ok(()) }
+//! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod access;
+mod error;
+mod hash;
+mod metrics;
+pub mod paths;
+
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub mod test_util;
+
+pub use access::{
+    AwsAccess, AwsAccessBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_OPERATION_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT,
+};
+pub use error::{BoxError, Error, Result};
+pub use hash::{Sha512Digest, Sha512Hasher, sha512, sha512_file, sha512_file_async};
+pub use metrics::RequestCounter;
+
+/// The SDK types awsimple's API exposes, re-exported so that callers need no direct dependency.
+pub mod sdk {
+    pub use aws_config::retry::RetryConfig;
+    pub use aws_config::{Region, SdkConfig};
+}
