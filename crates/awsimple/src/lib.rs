@@ -1,1 +1,24 @@
-//! placeholder
+#![doc = include_str!("../../../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub use awsimple_core::*;
+
+/// Amazon S3 (feature `s3`).
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub use awsimple_s3 as s3;
+
+/// Amazon DynamoDB (feature `dynamodb`).
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub use awsimple_dynamodb as dynamodb;
+
+/// Amazon SNS (feature `sns`).
+#[cfg(feature = "sns")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sns")))]
+pub use awsimple_sns as sns;
+
+/// Amazon SQS (feature `sqs`).
+#[cfg(feature = "sqs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
+pub use awsimple_sqs as sqs;
