@@ -1,1 +1,342 @@
-fn main() {}
+//! Project automation for awsimple, in the cargo-xtask style: `cargo xtask <command>`.
+//!
+//! - `test`: start the AWS emulator, run every test of the workspace against it, check that each
+//!   service crate builds alone and pulls in no other service's SDK, and check that no emulator
+//!   process is left behind.
+//! - `ci`: formatting, clippy (`-D warnings`), `test`, docs (warnings denied) and cargo-deny.
+//! - `demo`: start the emulator and run every program of `examples/` against it.
+//! - `emulator`: run the emulator in the foreground and print the environment to export.
+
+#[path = "../../crates/awsimple-core/src/test_util/emulator.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod emulator;
+mod isolation;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use emulator::{EmulatorProcess, StartOptions};
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test       run all tests against the emulator, plus the per-service isolation check
+  ci         fmt check, clippy -D warnings, test, docs with warnings denied, cargo-deny
+  demo       run every example against the emulator
+  emulator   run the emulator in the foreground and print the environment to export
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("ci") => ci(),
+        Some("demo") => demo(),
+        Some("emulator") => run_emulator(),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`\n\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives in `<root>/xtask`).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+fn step(title: &str) {
+    println!("\n==> {title}");
+}
+
+fn run(command: &mut Command, what: &str) -> Result {
+    let started = Instant::now();
+    let status = command
+        .status()
+        .map_err(|e| format!("could not run {what}: {e}"))?;
+    println!("    ({what}: {:.1} s)", started.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed ({status})"))
+    }
+}
+
+/// An emulator for a command: the one at `AWS_ENDPOINT_URL`, or one we start (and stop on drop).
+struct Emulator {
+    endpoint: String,
+    process: Option<EmulatorProcess>,
+}
+
+fn ensure_emulator() -> Result<Emulator> {
+    if let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        if emulator::is_reachable(&endpoint) {
+            println!("    using the emulator at AWS_ENDPOINT_URL={endpoint}");
+            return Ok(Emulator {
+                endpoint,
+                process: None,
+            });
+        }
+        return Err(format!(
+            "AWS_ENDPOINT_URL={endpoint} is set but nothing answers there; unset it to let \
+             xtask start an emulator, or {}",
+            emulator::HOW_TO_START
+        ));
+    }
+    let python = emulator::find_or_install_moto(&root(), &|line| println!("    {line}"))?;
+    let process = EmulatorProcess::start(&python, &StartOptions::default())?;
+    println!(
+        "    moto started at {} (pid {}, {})",
+        process.endpoint(),
+        process.pid(),
+        python.origin
+    );
+    Ok(Emulator {
+        endpoint: process.endpoint().to_owned(),
+        process: Some(process),
+    })
+}
+
+/// The environment every program run against the emulator gets: the endpoint, dummy keys and a
+/// region for the default chains, instance metadata off (nothing may leave loopback), and a run id
+/// by which emulators started by tests are found afterwards.
+fn emulator_env(command: &mut Command, endpoint: &str, run_id: &str) {
+    command
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "AKIDAWSIMPLEDEMO")
+        .env("AWS_SECRET_ACCESS_KEY", "awsimple-demo-secret")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env(RUN_ID_VAR, run_id);
+}
+
+const RUN_ID_VAR: &str = "AWSIMPLE_XTASK_RUN";
+
+fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// Processes still carrying our run id: emulators (or anything else) a test left running.
+fn leftovers(run_id: &str) -> Vec<u32> {
+    let needle = format!("{RUN_ID_VAR}={run_id}");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new(); // not Linux: the emulator's own watchdog is the guarantee there
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+                env.split(|b| *b == 0)
+                    .any(|var| var == needle.as_bytes())
+            })
+        })
+        .collect()
+}
+
+fn check_no_leftovers(run_id: &str) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let pids = leftovers(run_id);
+        if pids.is_empty() {
+            println!("    no emulator or test process left behind");
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "processes started by the tests are still running: {pids:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn test() -> Result {
+    step("emulator");
+    let mut emulator = ensure_emulator()?;
+    let run_id = new_run_id();
+
+    step("cargo test --workspace --all-features (against the emulator)");
+    let mut command = cargo();
+    command.args(["test", "--workspace", "--all-features"]);
+    emulator_env(&mut command, &emulator.endpoint, &run_id);
+    let tests = run(&mut command, "cargo test");
+
+    if let Some(mut process) = emulator.process.take() {
+        process.stop();
+    }
+    step("leftover processes");
+    let leftover = check_no_leftovers(&run_id);
+    tests?;
+    leftover?;
+
+    step("service isolation");
+    isolation::check(&root())?;
+    println!("\nxtask test: all passed");
+    Ok(())
+}
+
+fn ci() -> Result {
+    step("cargo fmt --check");
+    run(cargo().args(["fmt", "--all", "--", "--check"]), "cargo fmt")?;
+
+    step("cargo clippy -D warnings");
+    run(
+        cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy",
+    )?;
+
+    test()?;
+
+    step("cargo doc (warnings denied)");
+    run(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+        "cargo doc",
+    )?;
+
+    step("cargo deny check bans licenses sources");
+    ensure_cargo_deny()?;
+    println!(
+        "    (the advisories check needs the RustSec database from the network, which this \
+         machine cannot reach: it is skipped; run `cargo deny check advisories` where it can)"
+    );
+    run(
+        cargo().args(["deny", "--all-features", "check", "bans", "licenses", "sources"]),
+        "cargo deny",
+    )?;
+    println!("\nxtask ci: all passed");
+    Ok(())
+}
+
+fn ensure_cargo_deny() -> Result {
+    let present = cargo()
+        .args(["deny", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return Ok(());
+    }
+    println!("    cargo-deny is missing: installing it with `cargo install --locked cargo-deny`");
+    run(
+        cargo().args(["install", "--locked", "cargo-deny"]),
+        "cargo install cargo-deny",
+    )
+}
+
+fn example_names() -> Result<Vec<String>> {
+    let dir = root().join("examples").join("src").join("bin");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".rs").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+fn demo() -> Result {
+    let names = example_names()?;
+    step("building the examples");
+    run(
+        cargo().args(["build", "--package", "awsimple-examples", "--bins"]),
+        "cargo build",
+    )?;
+    step("emulator");
+    let mut emulator = ensure_emulator()?;
+    let run_id = new_run_id();
+    let bin_dir = target_dir().join("debug");
+    let mut failed = Vec::new();
+    for name in &names {
+        step(&format!("example `{name}`"));
+        let mut command = Command::new(bin_dir.join(name));
+        command.current_dir(root());
+        emulator_env(&mut command, &emulator.endpoint, &run_id);
+        if let Err(e) = run(&mut command, name) {
+            eprintln!("    {e}");
+            failed.push(name.clone());
+        }
+    }
+    if let Some(mut process) = emulator.process.take() {
+        process.stop();
+    }
+    if failed.is_empty() {
+        println!("\nxtask demo: {} examples ran against the emulator", names.len());
+        Ok(())
+    } else {
+        Err(format!("examples failed: {}", failed.join(", ")))
+    }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn run_emulator() -> Result {
+    let python = emulator::find_or_install_moto(&root(), &|line| println!("{line}"))?;
+    let port = std::env::var("AWSIMPLE_EMULATOR_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok());
+    let mut process = EmulatorProcess::start(
+        &python,
+        &StartOptions {
+            port,
+            inherit_output: true,
+            ..Default::default()
+        },
+    )?;
+    println!(
+        "\nmoto is running at {endpoint} ({origin}). In another shell:\n\n    \
+         export AWS_ENDPOINT_URL={endpoint}\n    export AWS_ACCESS_KEY_ID=testing\n    \
+         export AWS_SECRET_ACCESS_KEY=testing\n    export AWS_REGION=us-east-1\n\n\
+         then `cargo test` or `cargo run -p awsimple-examples --bin aws_access_test`. \
+         Ctrl-C stops it.\n",
+        endpoint = process.endpoint(),
+        origin = python.origin
+    );
+    let status = process
+        .wait()
+        .map_err(|e| format!("waiting for moto: {e}"))?;
+    Err(format!("moto exited ({status})"))
+}

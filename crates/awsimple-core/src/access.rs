@@ -9,6 +9,8 @@ use std::time::Duration;
 use aws_runtime::env_config::file::{EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles};
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
+use aws_config::meta::region::ProvideRegion;
+use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -221,6 +223,10 @@ impl AwsAccess {
     }
 }
 
+fn files_or_default(files: Option<&ProfileFiles>) -> ProfileFiles {
+    files.cloned().unwrap_or_default()
+}
+
 /// Builds an [`AwsAccess`]. Everything not set comes from the default chains.
 #[derive(Default)]
 pub struct AwsAccessBuilder {
@@ -402,8 +408,7 @@ impl AwsAccessBuilder {
     pub async fn build(self) -> Result<AwsAccess> {
         let files = self.profile_files();
         if self.credentials.is_none() || self.profile.is_some() {
-            self.check_profile(&files.clone().unwrap_or_default())
-                .await?;
+            self.check_profile(&files_or_default(files.as_ref())).await?;
         }
 
         let mut timeouts = TimeoutConfig::builder()
@@ -450,14 +455,35 @@ impl AwsAccessBuilder {
                 let mut loader = aws_config::defaults(BehaviorVersion::latest())
                     .timeout_config(timeouts.build())
                     .retry_config(retry);
+                let files_for_profile = files.clone();
                 if let Some(files) = files {
                     loader = loader.profile_files(files);
                 }
+                let mut region = self.region.map(Region::new);
                 if let Some(profile) = &self.profile {
+                    // A profile named in code wins over AWS_* variables for its keys and region,
+                    // as in boto3 (the SDK's default chains would let the environment win).
+                    let files = files_or_default(files_for_profile.as_ref());
                     loader = loader.profile_name(profile);
+                    if self.credentials.is_none() {
+                        loader = loader.credentials_provider(
+                            ProfileFileCredentialsProvider::builder()
+                                .profile_name(profile)
+                                .profile_files(files.clone())
+                                .build(),
+                        );
+                    }
+                    if region.is_none() {
+                        region = ProfileFileRegionProvider::builder()
+                            .profile_name(profile)
+                            .profile_files(files)
+                            .build()
+                            .region()
+                            .await;
+                    }
                 }
-                if let Some(region) = self.region {
-                    loader = loader.region(Region::new(region));
+                if let Some(region) = region {
+                    loader = loader.region(region);
                 }
                 if let Some(credentials) = self.credentials {
                     loader = loader.credentials_provider(credentials);

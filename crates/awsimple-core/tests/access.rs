@@ -105,6 +105,8 @@ fn profile_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathB
 }
 
 #[tokio::test]
+/// Under `cargo xtask test` the environment also holds AWS_ACCESS_KEY_ID and AWS_REGION: a profile
+/// named in code wins over them, as in boto3.
 async fn named_profile_gives_its_keys_and_region() {
     let dir = tempfile::tempdir().unwrap();
     let (config, credentials) = profile_files(dir.path());
