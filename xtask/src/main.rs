@@ -6,11 +6,13 @@
 //! - `ci`: formatting, clippy (`-D warnings`), `test`, docs (warnings denied) and cargo-deny.
 //! - `demo`: start the emulator and run every program of `examples/` against it.
 //! - `emulator`: run the emulator in the foreground and print the environment to export.
+//! - `release <version> [--publish]`: bump, changelog, ci, commit and tag, package, publish.
 
 #[path = "../../crates/awsimple-core/src/test_util/emulator.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod emulator;
 mod isolation;
+mod release;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -27,6 +29,10 @@ commands:
   ci         fmt check, clippy -D warnings, test, docs with warnings denied, cargo-deny
   demo       run every example against the emulator
   emulator   run the emulator in the foreground and print the environment to export
+  isolation  only the check that each service crate compiles alone, without the others' SDKs
+  release <version> [--publish]
+             refuse a dirty tree, bump every crate, update CHANGELOG.md, run ci, commit and
+             tag, package every crate in dependency order; publish only with --publish
 ";
 
 fn main() -> ExitCode {
@@ -36,6 +42,8 @@ fn main() -> ExitCode {
         Some("ci") => ci(),
         Some("demo") => demo(),
         Some("emulator") => run_emulator(),
+        Some("isolation") => isolation::check(&root()),
+        Some("release") => release::release(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
