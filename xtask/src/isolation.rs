@@ -14,7 +14,8 @@ const SERVICES: &[(&str, &str, &str)] = &[
 
 /// The names of the crates in `cargo tree --prefix none --format {p}` output.
 fn crate_names(tree: &str) -> impl Iterator<Item = &str> {
-    tree.lines().filter_map(|line| line.split_whitespace().next())
+    tree.lines()
+        .filter_map(|line| line.split_whitespace().next())
 }
 
 /// Which of `forbidden` appear in a dependency tree.
@@ -31,7 +32,15 @@ pub(crate) fn forbidden_found(tree: &str, forbidden: &[&str]) -> Vec<String> {
 fn tree(root: &Path, args: &[&str]) -> Result<String> {
     let output = cargo()
         .current_dir(root)
-        .args(["tree", "--edges", "normal,build", "--prefix", "none", "--format", "{p}"])
+        .args([
+            "tree",
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
         .args(args)
         .output()
         .map_err(|e| format!("could not run cargo tree: {e}"))?;
@@ -56,7 +65,9 @@ fn check_tree(what: &str, tree: &str, own: &str, forbidden: &[&str]) -> Result {
         ));
     }
     if !crate_names(tree).any(|name| name == own) {
-        return Err(format!("{what} does not depend on {own}: the check is miswired"));
+        return Err(format!(
+            "{what} does not depend on {own}: the check is miswired"
+        ));
     }
     println!("    {what}: {own} only");
     Ok(())
@@ -73,7 +84,13 @@ pub(crate) fn check(root: &Path) -> Result {
         check_tree(krate, &alone, sdk, &forbidden)?;
         let umbrella = tree(
             root,
-            &["--package", "awsimple", "--no-default-features", "--features", feature],
+            &[
+                "--package",
+                "awsimple",
+                "--no-default-features",
+                "--features",
+                feature,
+            ],
         )?;
         check_tree(
             &format!("awsimple --no-default-features --features {feature}"),

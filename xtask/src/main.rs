@@ -161,10 +161,8 @@ fn leftovers(run_id: &str) -> Vec<u32> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
-                env.split(|b| *b == 0)
-                    .any(|var| var == needle.as_bytes())
-            })
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == needle.as_bytes()))
         })
         .collect()
 }
@@ -246,7 +244,14 @@ fn ci() -> Result {
          machine cannot reach: it is skipped; run `cargo deny check advisories` where it can)"
     );
     run(
-        cargo().args(["deny", "--all-features", "check", "bans", "licenses", "sources"]),
+        cargo().args([
+            "deny",
+            "--all-features",
+            "check",
+            "bans",
+            "licenses",
+            "sources",
+        ]),
         "cargo deny",
     )?;
     println!("\nxtask ci: all passed");
@@ -308,7 +313,10 @@ fn demo() -> Result {
         process.stop();
     }
     if failed.is_empty() {
-        println!("\nxtask demo: {} examples ran against the emulator", names.len());
+        println!(
+            "\nxtask demo: {} examples ran against the emulator",
+            names.len()
+        );
         Ok(())
     } else {
         Err(format!("examples failed: {}", failed.join(", ")))

@@ -47,19 +47,20 @@ pub(crate) fn bump_manifest(manifest: &str, version: &str) -> Result<String> {
             section = trimmed.to_owned();
         }
         let mut new_line = line.to_owned();
-        if section == "[workspace.package]" && trimmed.starts_with("version") && trimmed.contains('=')
+        if section == "[workspace.package]"
+            && trimmed.starts_with("version")
+            && trimmed.contains('=')
         {
             new_line = format!("version = \"{version}\"");
             package_version = true;
-        } else if section == "[workspace.dependencies]" {
-            if let Some(name) = CRATES
+        } else if section == "[workspace.dependencies]"
+            && let Some(name) = CRATES
                 .iter()
                 .find(|name| trimmed.starts_with(&format!("{name} ")) && trimmed.contains("path ="))
-            {
-                new_line = replace_version_field(line, version)
-                    .ok_or_else(|| format!("no `version = \"..\"` in the line for {name}"))?;
-                bumped.push(name);
-            }
+        {
+            new_line = replace_version_field(line, version)
+                .ok_or_else(|| format!("no `version = \"..\"` in the line for {name}"))?;
+            bumped.push(name);
         }
         out.push_str(&new_line);
         out.push('\n');
@@ -153,8 +154,8 @@ pub(crate) fn release(args: &[String]) -> Result {
             }
         }
     }
-    let version = version
-        .ok_or("usage: cargo xtask release <MAJOR.MINOR.PATCH[-pre]> [--publish]")?;
+    let version =
+        version.ok_or("usage: cargo xtask release <MAJOR.MINOR.PATCH[-pre]> [--publish]")?;
 
     step("clean tree");
     let dirty = git(&["status", "--porcelain"])?;
@@ -166,18 +167,34 @@ pub(crate) fn release(args: &[String]) -> Result {
 
     step(&format!("bump every crate to {version}"));
     let root = root();
-    edit(&root.join("Cargo.toml"), |text| bump_manifest(text, &version))?;
+    edit(&root.join("Cargo.toml"), |text| {
+        bump_manifest(text, &version)
+    })?;
     let date = today()?;
     edit(&root.join("CHANGELOG.md"), |text| {
         bump_changelog(text, &version, &date)
     })?;
-    run(cargo().args(["update", "--workspace"]), "cargo update --workspace")?;
+    run(
+        cargo().args(["update", "--workspace"]),
+        "cargo update --workspace",
+    )?;
 
     crate::ci()?;
 
     step("commit and tag");
-    git(&["commit", "--all", "--message", &format!("Release {version}")])?;
-    git(&["tag", "--annotate", &format!("v{version}"), "--message", &format!("awsimple {version}")])?;
+    git(&[
+        "commit",
+        "--all",
+        "--message",
+        &format!("Release {version}"),
+    ])?;
+    git(&[
+        "tag",
+        "--annotate",
+        &format!("v{version}"),
+        "--message",
+        &format!("awsimple {version}"),
+    ])?;
 
     step("package every crate in dependency order");
     let mut package = cargo();
@@ -201,7 +218,11 @@ pub(crate) fn release(args: &[String]) -> Result {
             "\n{version} is committed, tagged and packaged; nothing was published. \
              Publish with `cargo xtask release {version} --publish` on a clean checkout of the \
              tag, or `cargo publish {}`.",
-            CRATES.iter().map(|c| format!("-p {c}")).collect::<Vec<_>>().join(" ")
+            CRATES
+                .iter()
+                .map(|c| format!("-p {c}"))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
     }
     Ok(())
@@ -234,7 +255,15 @@ tokio = { version = "1.47", default-features = false }
     fn versions_are_checked() {
         assert!(is_version("1.2.3"));
         assert!(is_version("0.10.0-rc.1"));
-        for bad in ["1.2", "1.2.3.4", "v1.2.3", "1.x.3", "1.2.3-", "1.2.3-a..b", ""] {
+        for bad in [
+            "1.2",
+            "1.2.3.4",
+            "v1.2.3",
+            "1.x.3",
+            "1.2.3-",
+            "1.2.3-a..b",
+            "",
+        ] {
             assert!(!is_version(bad), "{bad}");
         }
     }
@@ -243,7 +272,10 @@ tokio = { version = "1.47", default-features = false }
     fn manifest_bump_touches_our_crates_only() {
         let bumped = bump_manifest(MANIFEST, "0.2.0").unwrap();
         assert!(bumped.contains("[workspace.package]\nversion = \"0.2.0\""));
-        assert_eq!(bumped.matches("version = \"0.2.0\"").count(), 1 + CRATES.len());
+        assert_eq!(
+            bumped.matches("version = \"0.2.0\"").count(),
+            1 + CRATES.len()
+        );
         assert!(bumped.contains(
             r#"awsimple-sns = { path = "crates/awsimple-sns", version = "0.2.0", default-features = false }"#
         ));
@@ -258,7 +290,11 @@ tokio = { version = "1.47", default-features = false }
             "awsimple-s3 = { path = \"crates/awsimple-s3\", version = \"0.1.0\" }\n",
             "",
         );
-        assert!(bump_manifest(&without, "0.2.0").unwrap_err().contains("awsimple-s3"));
+        assert!(
+            bump_manifest(&without, "0.2.0")
+                .unwrap_err()
+                .contains("awsimple-s3")
+        );
     }
 
     #[test]

@@ -6,14 +6,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_runtime::env_config::file::{EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles};
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_config::meta::region::ProvideRegion;
 use aws_config::profile::{ProfileFileCredentialsProvider, ProfileFileRegionProvider};
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
 use aws_types::os_shim_internal::{Env, Fs};
 use tokio::sync::OnceCell;
 use tracing::{Instrument, debug, info_span};
@@ -152,10 +154,7 @@ impl AwsAccess {
     pub async fn access_key_id(&self) -> Result<String> {
         let provider = self.credentials_provider()?;
         let credentials = provider.provide_credentials().await.map_err(|e| {
-            Error::config(format!(
-                "no usable AWS credentials: {}",
-                chain_message(&e)
-            ))
+            Error::config(format!("no usable AWS credentials: {}", chain_message(&e)))
         })?;
         Ok(credentials.access_key_id().to_owned())
     }
@@ -373,19 +372,15 @@ impl AwsAccessBuilder {
         let Some(wanted) = self.profile.clone().or(from_env) else {
             return Ok(());
         };
-        let set = aws_config::profile::load(
-            &Fs::real(),
-            &env,
-            files,
-            Some(Cow::Owned(wanted.clone())),
-        )
-        .await
-        .map_err(|e| {
-            Error::config(format!(
-                "could not read the AWS profile files: {}",
-                chain_message(&e)
-            ))
-        })?;
+        let set =
+            aws_config::profile::load(&Fs::real(), &env, files, Some(Cow::Owned(wanted.clone())))
+                .await
+                .map_err(|e| {
+                    Error::config(format!(
+                        "could not read the AWS profile files: {}",
+                        chain_message(&e)
+                    ))
+                })?;
         if set.get_profile(&wanted).is_none() {
             let mut known: Vec<&str> = set.profiles().collect();
             known.sort_unstable();
@@ -408,7 +403,8 @@ impl AwsAccessBuilder {
     pub async fn build(self) -> Result<AwsAccess> {
         let files = self.profile_files();
         if self.credentials.is_none() || self.profile.is_some() {
-            self.check_profile(&files_or_default(files.as_ref())).await?;
+            self.check_profile(&files_or_default(files.as_ref()))
+                .await?;
         }
 
         let mut timeouts = TimeoutConfig::builder()

@@ -360,39 +360,64 @@ fn classify(answer: ServiceAnswer) -> Error {
     let code_str = code.as_deref().unwrap_or("");
     match code_str {
         // Missing things.
-        "NoSuchKey" | "NoSuchBucket" | "NotFound" | "NoSuchUpload" | "ResourceNotFoundException"
-        | "QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue"
-        | "NotFoundException" | "TableNotFoundException" => Error::NotFound { resource },
+        "NoSuchKey"
+        | "NoSuchBucket"
+        | "NotFound"
+        | "NoSuchUpload"
+        | "ResourceNotFoundException"
+        | "QueueDoesNotExist"
+        | "AWS.SimpleQueueService.NonExistentQueue"
+        | "NotFoundException"
+        | "TableNotFoundException" => Error::NotFound { resource },
         // Things that exist already.
-        "BucketAlreadyOwnedByYou" | "ResourceInUseException" | "TableAlreadyExistsException"
-        | "QueueAlreadyExists" | "QueueNameExists" | "EntityAlreadyExists" => {
-            Error::AlreadyExists { resource }
-        }
+        "BucketAlreadyOwnedByYou"
+        | "ResourceInUseException"
+        | "TableAlreadyExistsException"
+        | "QueueAlreadyExists"
+        | "QueueNameExists"
+        | "EntityAlreadyExists" => Error::AlreadyExists { resource },
         "BucketAlreadyExists" => Error::OwnedByAnother { resource },
-        "ConditionalCheckFailedException" | "PreconditionFailed" | "TransactionCanceledException" => {
-            Error::Precondition { resource, message }
-        }
+        "ConditionalCheckFailedException"
+        | "PreconditionFailed"
+        | "TransactionCanceledException" => Error::Precondition { resource, message },
         // Credentials AWS does not accept.
-        "InvalidClientTokenId" | "InvalidAccessKeyId" | "SignatureDoesNotMatch"
-        | "UnrecognizedClientException" | "ExpiredToken" | "ExpiredTokenException"
-        | "InvalidToken" | "IncompleteSignature" | "MissingAuthenticationToken"
-        | "AuthFailure" | "InvalidSecurity" => Error::Credentials {
+        "InvalidClientTokenId"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "UnrecognizedClientException"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidToken"
+        | "IncompleteSignature"
+        | "MissingAuthenticationToken"
+        | "AuthFailure"
+        | "InvalidSecurity" => Error::Credentials {
             resource,
             operation,
             message,
         },
         // Valid credentials without the permission.
-        "AccessDenied" | "AccessDeniedException" | "AuthorizationError" | "UnauthorizedOperation"
-        | "AllAccessDisabled" | "AWS.SimpleQueueService.AccessDenied" => Error::PermissionDenied {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "AuthorizationError"
+        | "UnauthorizedOperation"
+        | "AllAccessDisabled"
+        | "AWS.SimpleQueueService.AccessDenied" => Error::PermissionDenied {
             resource,
             operation,
             message,
         },
         // Throttling (the SDK has retried these already).
-        "Throttling" | "ThrottlingException" | "ThrottledException" | "SlowDown"
-        | "RequestLimitExceeded" | "TooManyRequestsException"
-        | "ProvisionedThroughputExceededException" | "RequestThrottled"
-        | "RequestThrottledException" | "LimitExceededException"
+        "Throttling"
+        | "ThrottlingException"
+        | "ThrottledException"
+        | "SlowDown"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException"
+        | "ProvisionedThroughputExceededException"
+        | "RequestThrottled"
+        | "RequestThrottledException"
+        | "LimitExceededException"
         | "AWS.SimpleQueueService.RequestThrottled" => Error::Throttled {
             resource,
             operation,
@@ -506,7 +531,10 @@ mod tests {
             answer(Some("AccessDenied"), 403),
             Error::PermissionDenied { .. }
         ));
-        assert!(matches!(answer(Some("SlowDown"), 503), Error::Throttled { .. }));
+        assert!(matches!(
+            answer(Some("SlowDown"), 503),
+            Error::Throttled { .. }
+        ));
         assert!(answer(Some("SlowDown"), 503).is_transient());
         assert!(matches!(
             answer(Some("ConditionalCheckFailedException"), 400),

@@ -164,7 +164,9 @@ mod tests {
     fn file_hash_matches_bytes_across_chunks() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data.bin");
-        let data: Vec<u8> = (0..(READ_CHUNK * 2 + 17)).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..(READ_CHUNK * 2 + 17))
+            .map(|i| (i % 251) as u8)
+            .collect();
         std::fs::write(&path, &data).unwrap();
         assert_eq!(sha512_file(&path).unwrap(), sha512(&data));
         let missing = sha512_file(dir.path().join("missing")).unwrap_err();

@@ -13,10 +13,14 @@ async fn test_is_true_for_accepted_credentials() {
     assert!(access.test().await.unwrap());
     // moto's fixed account id; asked once, then cached.
     assert_eq!(access.account_id().await.unwrap(), "123456789012");
-    let before = access.request_counter().operation("STS", "GetCallerIdentity");
+    let before = access
+        .request_counter()
+        .operation("STS", "GetCallerIdentity");
     assert_eq!(access.account_id().await.unwrap(), "123456789012");
     assert_eq!(
-        access.request_counter().operation("STS", "GetCallerIdentity"),
+        access
+            .request_counter()
+            .operation("STS", "GetCallerIdentity"),
         before,
         "the account id is looked up once per access"
     );
@@ -75,7 +79,11 @@ async fn unreachable_endpoint_is_a_typed_error() {
 #[tokio::test]
 async fn explicit_keys_and_region_are_used() {
     let access = AwsAccess::builder()
-        .credentials("AKIDEXPLICIT", "explicit-secret", Some("explicit-token".into()))
+        .credentials(
+            "AKIDEXPLICIT",
+            "explicit-secret",
+            Some("explicit-token".into()),
+        )
         .region("ap-southeast-2")
         .endpoint_url(test_util::emulator_endpoint())
         .build()
@@ -149,7 +157,10 @@ async fn unknown_profile_is_a_config_error() {
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("no-such-profile"), "{text}");
-    assert!(text.contains("awsimple-test"), "lists the known profiles: {text}");
+    assert!(
+        text.contains("awsimple-test"),
+        "lists the known profiles: {text}"
+    );
 }
 
 #[tokio::test]

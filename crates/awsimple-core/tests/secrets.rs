@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use awsimple_core::test_util::{self, emulator};
 use awsimple_core::AwsAccess;
+use awsimple_core::test_util::{self, emulator};
 
 const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRETKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEBcaDSESSIONTOKENSECRET";

@@ -99,13 +99,13 @@ pub fn find_moto(workspace_root: &Path) -> Option<MotoPython> {
             origin: "the project's virtual environment".to_owned(),
         });
     }
-    if let Some(script) = find_on_path("moto_server") {
-        if let Some(python) = shebang_python(&script).filter(|p| python_has_moto(p)) {
-            return Some(MotoPython {
-                python,
-                origin: format!("moto_server on PATH ({})", script.display()),
-            });
-        }
+    if let Some(script) = find_on_path("moto_server")
+        && let Some(python) = shebang_python(&script).filter(|p| python_has_moto(p))
+    {
+        return Some(MotoPython {
+            python,
+            origin: format!("moto_server on PATH ({})", script.display()),
+        });
     }
     for name in ["python3", "python"] {
         if let Some(python) = find_on_path(name).filter(|p| python_has_moto(p)) {
@@ -127,10 +127,7 @@ pub fn install_moto(workspace_root: &Path, log: &dyn Fn(&str)) -> Result<MotoPyt
         .iter()
         .find_map(|name| find_on_path(name))
         .ok_or_else(|| format!("no python3 on PATH to install moto with; {HOW_TO_START}"))?;
-    let staging = venv.with_file_name(format!(
-        ".venv.staging-{}",
-        std::process::id()
-    ));
+    let staging = venv.with_file_name(format!(".venv.staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     log(&format!(
         "installing {MOTO_REQUIREMENT} into {} (once)",
@@ -158,7 +155,10 @@ pub fn install_moto(workspace_root: &Path, log: &dyn Fn(&str)) -> Result<MotoPyt
     };
     let result = (|| {
         run(
-            Command::new(&base_python).arg("-m").arg("venv").arg(&staging),
+            Command::new(&base_python)
+                .arg("-m")
+                .arg("venv")
+                .arg(&staging),
             "python3 -m venv",
         )?;
         run(
@@ -287,16 +287,16 @@ impl EmulatorProcess {
         let log = if options.inherit_output {
             None
         } else {
-            let path = std::env::temp_dir().join(format!(
-                "awsimple-moto-{}-{port}.log",
-                std::process::id()
-            ));
+            let path = std::env::temp_dir()
+                .join(format!("awsimple-moto-{}-{port}.log", std::process::id()));
             let file = std::fs::File::create(&path)
                 .map_err(|e| format!("could not create {}: {e}", path.display()))?;
             let err_file = file
                 .try_clone()
                 .map_err(|e| format!("could not create {}: {e}", path.display()))?;
-            command.stdout(Stdio::from(file)).stderr(Stdio::from(err_file));
+            command
+                .stdout(Stdio::from(file))
+                .stderr(Stdio::from(err_file));
             Some(path)
         };
         let child = command.spawn().map_err(|e| {

@@ -23,6 +23,7 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 pub mod emulator;
+pub mod fault_proxy;
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,7 +67,8 @@ fn start_shared() -> Result<Shared, String> {
     }
     let cwd = std::env::current_dir().map_err(|e| format!("no current directory: {e}"))?;
     let root = emulator::workspace_root_from(&cwd).unwrap_or(cwd);
-    let python = emulator::find_or_install_moto(&root, &|line| eprintln!("awsimple test-util: {line}"))?;
+    let python =
+        emulator::find_or_install_moto(&root, &|line| eprintln!("awsimple test-util: {line}"))?;
     let process = emulator::EmulatorProcess::start(&python, &emulator::StartOptions::default())?;
     Ok(Shared {
         endpoint: process.endpoint().to_owned(),
@@ -118,10 +120,11 @@ pub fn unique_name(prefix: &str) -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     let seed = (u128::from(std::process::id()) << 64) ^ nanos;
-    let token = base36(crate::hash::sha512(&seed.to_le_bytes()).as_bytes()[..8].iter().fold(
-        0u64,
-        |acc, b| (acc << 8) | u64::from(*b),
-    ));
+    let token = base36(
+        crate::hash::sha512(&seed.to_le_bytes()).as_bytes()[..8]
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)),
+    );
     let mut name = format!("{}-{token}-{n}", prefix.to_ascii_lowercase());
     if name.len() > 63 {
         name = name.split_off(name.len() - 63);
