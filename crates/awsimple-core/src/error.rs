@@ -67,7 +67,7 @@ pub enum Error {
         /// The resource the request was for.
         resource: String,
         /// The AWS operation.
-        operation: String,
+        operation: &'static str,
         /// What AWS said.
         message: String,
     },
@@ -78,7 +78,7 @@ pub enum Error {
         /// The resource the request was for.
         resource: String,
         /// The AWS operation.
-        operation: String,
+        operation: &'static str,
         /// What AWS said.
         message: String,
     },
@@ -89,7 +89,7 @@ pub enum Error {
         /// The resource the request was for.
         resource: String,
         /// The AWS operation.
-        operation: String,
+        operation: &'static str,
         /// What AWS said.
         message: String,
     },
@@ -100,7 +100,7 @@ pub enum Error {
         /// The resource the request was for.
         resource: String,
         /// The AWS operation.
-        operation: String,
+        operation: &'static str,
         /// The AWS error code (for example `InvalidParameterValue`), or the HTTP status when the
         /// answer had no code.
         code: String,
@@ -118,7 +118,7 @@ pub enum Error {
         /// The resource the request was for.
         resource: String,
         /// The AWS operation.
-        operation: String,
+        operation: &'static str,
         /// What failed.
         message: String,
     },
@@ -129,7 +129,7 @@ pub enum Error {
         /// The resource the request was for.
         resource: String,
         /// The AWS operation.
-        operation: String,
+        operation: &'static str,
         /// Which timeout.
         message: String,
     },
@@ -257,14 +257,13 @@ impl Error {
     /// their modeled errors first where they need a finer meaning, then fall back to this.
     pub fn from_sdk<E>(
         err: SdkError<E, HttpResponse>,
-        operation: &str,
+        operation: &'static str,
         resource: impl Into<String>,
     ) -> Self
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     {
         let resource = resource.into();
-        let operation = operation.to_owned();
         if let Some(message) = credentials_problem(&err) {
             return Error::Config { message };
         }
@@ -340,7 +339,7 @@ impl Error {
 /// What a service answered, before it is given a meaning.
 struct ServiceAnswer {
     resource: String,
-    operation: String,
+    operation: &'static str,
     code: Option<String>,
     message: String,
     status: Option<u16>,
@@ -506,12 +505,22 @@ mod tests {
     fn answer(code: Option<&str>, status: u16) -> Error {
         classify(ServiceAnswer {
             resource: "s3://bucket/key".into(),
-            operation: "GetObject".into(),
+            operation: "GetObject",
             code: code.map(str::to_owned),
             message: "message".into(),
             status: Some(status),
             request_id: Some("req-1".into()),
         })
+    }
+
+    #[test]
+    fn the_error_stays_small() {
+        // Result<T, Error> is returned everywhere: keep it under clippy's large-error threshold.
+        assert!(
+            std::mem::size_of::<Error>() <= 128,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[test]
