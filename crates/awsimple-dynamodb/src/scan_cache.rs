@@ -1,0 +1,232 @@
+//! Cached scans: the validity rule shared with Python, over a local slot per table.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use awsimple_core::Result;
+use serde::de::DeserializeOwned;
+use tracing::debug;
+
+use crate::access::{CachedScan, DynamoDbAccess, PrimaryKey, ScanOptions, cache_problem};
+use crate::codec;
+use crate::item::RawItem;
+
+/// Where cached scans live: one slot per table, written atomically.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanCache {
+    dir: PathBuf,
+}
+
+impl ScanCache {
+    fn open(dir: Option<PathBuf>) -> std::io::Result<Self> {
+        let dir = match dir {
+            Some(dir) => dir,
+            None => default_dir()?,
+        };
+        std::fs::create_dir_all(&dir)?;
+        Ok(ScanCache { dir })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn read(&self, name: &str) -> std::io::Result<Option<Vec<u8>>> {
+        match std::fs::read(self.path(name)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let tmp = self.dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, self.path(name)).inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+    }
+
+    fn remove(&self, name: &str) -> std::io::Result<()> {
+        match std::fs::remove_file(self.path(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn default_dir() -> std::io::Result<PathBuf> {
+    directories::BaseDirs::new()
+        .map(|d| d.cache_dir().join("awsimple").join("aws").join("dynamodb"))
+        .ok_or_else(|| std::io::Error::other("no per-user cache folder"))
+}
+
+/// The slot name of a table's cached scan.
+pub(crate) fn slot_name(table: &str) -> String {
+    format!("{table}.scan")
+}
+
+impl DynamoDbAccess {
+    async fn scan_cache(&self) -> Option<&ScanCache> {
+        self.inner
+            .cache
+            .get_or_init(|| async {
+                let dir = self.inner.cache_dir.clone();
+                match tokio::task::spawn_blocking(move || ScanCache::open(dir)).await {
+                    Ok(Ok(cache)) => Some(cache),
+                    Ok(Err(e)) => {
+                        cache_problem(&self.inner.table, "cannot open the cache folder", &e);
+                        None
+                    }
+                    Err(e) => {
+                        cache_problem(&self.inner.table, "cannot open the cache folder", &e);
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+
+    /// Every item of the table, from the local cache when it is still valid (PARITY's rule).
+    ///
+    /// The cached copy is used when it is younger than the cache life and the table's recorded
+    /// modification time + clock skew is not after the moment the cached scan *started* (one
+    /// GetItem on the metadata table decides). Otherwise the table is scanned and the cache
+    /// rewritten atomically. A table with no recorded modification time is always scanned (as
+    /// in Python). A failed scan fails the call and leaves the cache as it was; a corrupt or
+    /// unreadable cache file is a miss; a cache write failure only logs.
+    pub async fn scan_table_cached<T: DeserializeOwned + 'static>(
+        &self,
+    ) -> Result<CachedScan<Vec<T>>> {
+        self.scan_table_cached_with(&ScanOptions::new()).await
+    }
+
+    /// [`scan_table_cached`](Self::scan_table_cached) with options (invalidate, segments).
+    pub async fn scan_table_cached_with<T: DeserializeOwned + 'static>(
+        &self,
+        options: &ScanOptions,
+    ) -> Result<CachedScan<Vec<T>>> {
+        let (raws, cache_hit) = self.scan_cached_raw(options).await?;
+        Ok(CachedScan {
+            items: self.convert_all(raws)?,
+            cache_hit,
+        })
+    }
+
+    /// [`scan_table_cached`](Self::scan_table_cached) keyed (and sorted) by primary key.
+    pub async fn scan_table_cached_map<T: DeserializeOwned + 'static>(
+        &self,
+        options: &ScanOptions,
+    ) -> Result<CachedScan<BTreeMap<PrimaryKey, T>>> {
+        let schema = self.schema().await?;
+        let (raws, cache_hit) = self.scan_cached_raw(options).await?;
+        Ok(CachedScan {
+            items: self.convert_map(&schema, raws)?,
+            cache_hit,
+        })
+    }
+
+    async fn scan_cached_raw(&self, options: &ScanOptions) -> Result<(Vec<RawItem>, bool)> {
+        let table = self.inner.table.clone();
+        let name = slot_name(&table);
+        let cache = self.scan_cache().await;
+        if let Some(cache) = cache {
+            if options.invalidate_cache {
+                if let Err(e) = cache.remove(&name) {
+                    cache_problem(&table, "cannot remove the cached scan", &e);
+                }
+            } else if let Some(items) = self.try_cached(cache, &name).await? {
+                return Ok((items, true));
+            }
+        }
+        let started = SystemTime::now();
+        let items = self.scan_raw(options, None).await?;
+        if let Some(cache) = cache {
+            // Encoding and writing run off the async threads; the items come back unchanged.
+            let cache = cache.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                let bytes = codec::encode(&items, started);
+                let result = cache.write(&name, &bytes).map(|()| bytes.len());
+                (items, result)
+            })
+            .await;
+            return match written {
+                Ok((items, Ok(bytes))) => {
+                    debug!(table = %table, items = items.len(), bytes, "scan cached");
+                    Ok((items, false))
+                }
+                Ok((items, Err(e))) => {
+                    cache_problem(&table, "cannot write the cached scan", &e);
+                    Ok((items, false))
+                }
+                Err(e) => Err(awsimple_core::Error::serialization(
+                    self.resource(),
+                    format!("the cache writer task failed: {e}"),
+                )),
+            };
+        }
+        Ok((items, false))
+    }
+
+    /// The cached items when the cache is valid; `None` for a miss.
+    async fn try_cached(&self, cache: &ScanCache, name: &str) -> Result<Option<Vec<RawItem>>> {
+        let table = &self.inner.table;
+        let reader = cache.clone();
+        let slot = name.to_owned();
+        let read = tokio::task::spawn_blocking(move || reader.read(&slot))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        let bytes = match read {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                debug!(table = %table, "scan cache miss: no cached scan");
+                return Ok(None);
+            }
+            Err(e) => {
+                cache_problem(table, "cannot read the cached scan", &e);
+                return Ok(None);
+            }
+        };
+        let Some(stamp) = codec::stamp(&bytes) else {
+            cache_problem(table, "corrupt cached scan", &"bad header");
+            let _ = cache.remove(name);
+            return Ok(None);
+        };
+        let age = SystemTime::now().duration_since(stamp).unwrap_or_default();
+        if self.inner.cache_life.is_some_and(|life| age > life) {
+            debug!(table = %table, ?age, "scan cache miss: older than the cache life");
+            return Ok(None);
+        }
+        let mtime = self.recorded_mtime().await?;
+        let stamp_secs = crate::clock::since_epoch(stamp).as_secs_f64();
+        let skew = self.inner.clock_skew.as_secs_f64();
+        let valid = mtime.is_some_and(|m| m + skew <= stamp_secs);
+        if !valid {
+            debug!(table = %table, ?mtime, stamp_secs, skew, "scan cache miss: the table may have changed");
+            return Ok(None);
+        }
+        let decoded = tokio::task::spawn_blocking(move || codec::decode(&bytes))
+            .await
+            .ok()
+            .flatten();
+        match decoded {
+            Some(items) => {
+                debug!(table = %table, items = items.len(), "scan cache hit");
+                Ok(Some(items))
+            }
+            None => {
+                cache_problem(table, "corrupt cached scan", &"bad content");
+                let _ = cache.remove(name);
+                Ok(None)
+            }
+        }
+    }
+}
