@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use awsimple_cache::DiskCache;
 use awsimple_core::Result;
 use serde::de::DeserializeOwned;
 use tracing::debug;
@@ -12,65 +13,56 @@ use crate::access::{CachedScan, DynamoDbAccess, PrimaryKey, ScanOptions, cache_p
 use crate::codec;
 use crate::item::RawItem;
 
-/// Where cached scans live: one slot per table, written atomically.
+/// Where cached scans live: one [`DiskCache`] slot per table, written atomically.
 #[derive(Debug, Clone)]
 pub(crate) struct ScanCache {
-    dir: PathBuf,
+    cache: DiskCache,
 }
 
 impl ScanCache {
     fn open(dir: Option<PathBuf>) -> std::io::Result<Self> {
-        let dir = match dir {
-            Some(dir) => dir,
-            None => default_dir()?,
-        };
-        std::fs::create_dir_all(&dir)?;
-        Ok(ScanCache { dir })
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+        let mut builder = DiskCache::builder("dynamodb");
+        if let Some(dir) = dir {
+            builder = builder.dir(dir);
+        }
+        builder
+            .build()
+            .map(|cache| ScanCache { cache })
+            .map_err(std::io::Error::other)
     }
 
     fn read(&self, name: &str) -> std::io::Result<Option<Vec<u8>>> {
-        match std::fs::read(self.path(name)) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(self.cache.read_slot(name).map(|slot| slot.bytes))
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        let tmp = self.dir.join(format!(
-            ".{name}.{}.{}.tmp",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, self.path(name)).inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
+        if self.cache.write_slot(name, bytes) {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(
+                "the cache slot could not be written (logged)",
+            ))
+        }
     }
 
     fn remove(&self, name: &str) -> std::io::Result<()> {
-        match std::fs::remove_file(self.path(name)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
-        }
+        self.cache.remove_slot(name);
+        Ok(())
     }
 }
 
-fn default_dir() -> std::io::Result<PathBuf> {
-    directories::BaseDirs::new()
-        .map(|d| d.cache_dir().join("awsimple").join("aws").join("dynamodb"))
-        .ok_or_else(|| std::io::Error::other("no per-user cache folder"))
-}
-
-/// The slot name of a table's cached scan.
+/// The slot name of a table's cached scan: `scan-<table>` when the name is a valid cache slot
+/// name as it is, else `scanx-<hash>` (table names may hold dots; slot names may not).
 pub(crate) fn slot_name(table: &str) -> String {
-    format!("{table}.scan")
+    let plain = format!("scan-{table}");
+    if awsimple_cache::validate_id(&plain).is_ok() {
+        plain
+    } else {
+        format!(
+            "scanx-{}",
+            &awsimple_core::sha512(table.as_bytes()).to_hex()[..64]
+        )
+    }
 }
 
 impl DynamoDbAccess {

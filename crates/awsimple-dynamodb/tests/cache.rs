@@ -11,11 +11,14 @@ use awsimple_dynamodb::{
 use common::{access, reader, requests, string_key, table};
 use serde_json::json;
 
+/// The cached scans: `awsimple-cache` slots, in `<cache dir>/slots` (temporary files excluded).
 fn cache_files(dir: &tempfile::TempDir) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir.path())
-        .unwrap()
+    let Ok(listing) = std::fs::read_dir(dir.path().join("slots")) else {
+        return Vec::new();
+    };
+    listing
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
+        .filter(|p| p.is_file() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
         .collect()
 }
 
