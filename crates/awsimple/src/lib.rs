@@ -12,6 +12,9 @@ pub use awsimple_s3 as s3;
 #[cfg(feature = "dynamodb")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
 pub use awsimple_dynamodb as dynamodb;
+#[cfg(feature = "dynamodb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dynamodb")))]
+pub use awsimple_dynamodb::DynamoDbAccess;
 
 /// Amazon SNS (feature `sns`).
 #[cfg(feature = "sns")]
