@@ -1,0 +1,171 @@
+"""The benchmark workload of `cargo xtask bench`, run through the Python `awsimple` package.
+
+Run by `cargo xtask bench --compare-python` with the project's venv Python, against the same
+moto server as the Rust run (AWS_ENDPOINT_URL). Prints one `BENCH {json}` line per operation:
+name, median wall seconds over the repeats, HTTP requests per repeat, peak RSS in bytes.
+Operations the Python package has no API for use its closest equivalent, said in `note`.
+"""
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import resource
+from pathlib import Path
+from urllib.parse import urlparse
+
+import botocore.httpsession
+
+N = int(os.environ.get("AWSIMPLE_BENCH_N", "200"))
+REPEATS = int(os.environ.get("AWSIMPLE_BENCH_REPEATS", "3"))
+LARGE = os.environ.get("AWSIMPLE_BENCH_LARGE", "1") == "1"
+ONLY = os.environ.get("AWSIMPLE_BENCH_ONLY", "")
+RUN = os.environ.get("AWSIMPLE_BENCH_RUN", str(os.getpid()))
+
+# Count every HTTP request botocore sends, whatever session or client sends it.
+REQUESTS = [0]
+_send = botocore.httpsession.URLLib3Session.send
+
+
+def _counting_send(self, request):
+    REQUESTS[0] += 1
+    return _send(self, request)
+
+
+botocore.httpsession.URLLib3Session.send = _counting_send
+
+from awsimple import S3Access, DynamoDBAccess, SQSAccess, SNSAccess  # noqa: E402
+
+
+def peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def report(name, times, requests, note=""):
+    line = {
+        "name": name,
+        "median_s": statistics.median(times),
+        "requests": requests,
+        "peak_rss": peak_rss(),
+        "note": note,
+    }
+    print("BENCH " + json.dumps(line), flush=True)
+
+
+def measure(name, repeats, setup, body, note=""):
+    if ONLY and not name.startswith(ONLY):
+        return
+    times = []
+    requests = 0
+    for _ in range(repeats):
+        state = setup()
+        REQUESTS[0] = 0
+        start = time.perf_counter()
+        body(state)
+        times.append(time.perf_counter() - start)
+        requests = REQUESTS[0]
+    report(name, times, requests, note)
+
+
+def big_file(folder: Path, mib: int) -> Path:
+    path = folder / f"big-{mib}.bin"
+    if not path.exists():
+        block = os.urandom(1 << 20)
+        with path.open("wb") as f:
+            for i in range(mib):
+                f.write(block[:-8] + i.to_bytes(8, "big"))
+    return path
+
+
+def s3(folder: Path):
+    s3 = S3Access(f"pybench-{RUN}", cache_dir=folder / "cache")
+    s3.create_bucket()
+    keys = [f"small/{i}" for i in range(N)]
+    measure("s3.write_string", REPEATS, lambda: None, lambda _: [s3.write_string(f"hello {k}", k) for k in keys])
+    measure("s3.read_string", REPEATS, lambda: None, lambda _: [s3.read_string(k) for k in keys])
+    measure("s3.dir", REPEATS, lambda: None, lambda _: s3.dir("small/"))
+    small = folder / "small.bin"
+    small.write_bytes(os.urandom(10_000))
+    s3.upload(small, "cached/small.bin", force=True)
+    dests = folder / "dests"
+    dests.mkdir(exist_ok=True)
+    s3.download_cached("cached/small.bin", dests / "warm.bin")
+    measure(
+        "s3.download_cached_hit",
+        REPEATS,
+        lambda: None,
+        lambda _: [s3.download_cached("cached/small.bin", dests / f"d{i}.bin") for i in range(N)],
+    )
+    if not LARGE:
+        return
+    for mib in (64, 256):
+        path = big_file(folder, mib)
+        key = f"large/{mib}.bin"
+        measure(f"s3.upload_{mib}mib", 1, lambda: None, lambda _: s3.upload(path, key, force=True))
+        measure(f"s3.reupload_unchanged_{mib}mib", REPEATS, lambda: None, lambda _: s3.upload(path, key))
+        measure(f"s3.download_{mib}mib", 1, lambda: None, lambda _: s3.download(key, folder / f"down-{mib}.bin"))
+        (folder / f"down-{mib}.bin").unlink(missing_ok=True)
+
+
+def dynamodb(folder: Path):
+    table = DynamoDBAccess(f"pybench_{RUN}", cache_dir=folder / "dbcache")
+    table.create_table("id")
+    measure("dynamodb.put_item", REPEATS, lambda: None, lambda _: [table.put_item({"id": f"k{i}", "v": i}) for i in range(N)])
+    measure("dynamodb.get_item", REPEATS, lambda: None, lambda _: [table.get_item("id", f"k{i}") for i in range(N)])
+    measure(
+        "dynamodb.batch_put",
+        1,
+        lambda: None,
+        lambda _: [table.put_item({"id": f"b{i}", "v": i}) for i in range(10 * N)],
+        note="no batch API in Python: 10xN single put_item",
+    )
+    measure("dynamodb.scan", REPEATS, lambda: None, lambda _: table.scan_table())
+    table.scan_table_cached()
+    measure("dynamodb.scan_cached_hit", REPEATS, lambda: None, lambda _: table.scan_table_cached())
+
+
+def sqs(folder: Path):
+    queue = SQSAccess(f"pybench-{RUN}", immediate_delete=True)
+    queue.create_queue()
+    measure("sqs.send", REPEATS, lambda: None, lambda _: [queue.send(f"message {i}") for i in range(N)])
+    measure(
+        "sqs.send_batch",
+        REPEATS,
+        lambda: None,
+        lambda _: [queue.send(f"message {i}") for i in range(N)],
+        note="no batch send in Python: N single sends",
+    )
+    queue.purge()
+
+    def fill():
+        for i in range(N):
+            queue.send(f"message {i}")
+
+    def drain(_):
+        got = 0
+        while got < N:
+            messages = queue.receive_messages()
+            if not messages:
+                break
+            got += len(messages)
+
+    measure("sqs.receive_delete", REPEATS, fill, drain)
+
+
+def sns(folder: Path):
+    topic = SNSAccess(f"pybench-{RUN}", auto_create=True)
+    topic.create_topic()
+    measure("sns.publish", REPEATS, lambda: None, lambda _: [topic.publish(f"message {i}") for i in range(N)])
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for service in (s3, dynamodb, sqs, sns):
+            service(folder)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
