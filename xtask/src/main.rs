@@ -8,6 +8,7 @@
 //! - `emulator`: run the emulator in the foreground and print the environment to export.
 //! - `release <version> [--publish]`: bump, changelog, ci, commit and tag, package, publish.
 
+mod bench;
 #[path = "../../crates/awsimple-core/src/test_util/emulator.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod emulator;
@@ -29,6 +30,9 @@ commands:
   ci         fmt check, clippy -D warnings, test, docs with warnings denied, cargo-deny
   demo       run every example against the emulator
   emulator   run the emulator in the foreground and print the environment to export
+  bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX]
+             the benchmark workload in release mode against a fresh emulator, optionally
+             beside the Python awsimple package on the same emulator
   isolation  only the check that each service crate compiles alone, without the others' SDKs
   release <version> [--publish]
              refuse a dirty tree, bump every crate, update CHANGELOG.md, run ci, commit and
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("emulator") => run_emulator(),
         Some("isolation") => isolation::check(&root()),
+        Some("bench") => bench::bench(&args[1..]),
         Some("release") => release::release(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");

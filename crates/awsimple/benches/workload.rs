@@ -1,0 +1,248 @@
+//! The benchmark workload of `cargo xtask bench` (run it through xtask: it starts the emulator,
+//! builds this in release mode, and puts the Python package's figures beside ours).
+//!
+//! Prints one `BENCH {json}` line per operation: the median wall time over the repeats, the HTTP
+//! requests one repeat sent (from the `RequestCounter`), and the peak resident memory of the
+//! operation (VmHWM, reset before each large transfer). Figures are for comparison on one
+//! machine in one run, never absolute.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use awsimple::AwsAccess;
+
+struct Bench {
+    access: AwsAccess,
+    n: usize,
+    repeats: usize,
+    large: bool,
+    only: String,
+    run: String,
+    folder: PathBuf,
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Peak resident memory since the last reset, in bytes (Linux; 0 elsewhere).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Resets the peak (writing 5 to clear_refs, Linux 4.0+).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(f64::total_cmp);
+    let mid = times.len() / 2;
+    if times.len().is_multiple_of(2) {
+        (times[mid - 1] + times[mid]) / 2.0
+    } else {
+        times[mid]
+    }
+}
+
+fn report(name: &str, times: Vec<f64>, requests: u64, peak: u64, note: &str) {
+    println!(
+        "BENCH {{\"name\": \"{name}\", \"median_s\": {}, \"requests\": {requests}, \"peak_rss\": {peak}, \"note\": \"{note}\"}}",
+        median(times)
+    );
+}
+
+impl Bench {
+    async fn measure<S, F, Fut>(&self, name: &str, repeats: usize, note: &str, setup: S, body: F)
+    where
+        S: AsyncFnMut(),
+        F: Fn() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let mut setup = setup;
+        if !self.only.is_empty() && !name.starts_with(&self.only) {
+            return;
+        }
+        let mut times = Vec::new();
+        let mut requests = 0;
+        let mut peak = 0;
+        for _ in 0..repeats {
+            setup().await;
+            self.access.request_counter().reset();
+            reset_peak_rss();
+            let start = Instant::now();
+            body().await;
+            times.push(start.elapsed().as_secs_f64());
+            requests = self.access.request_counter().total();
+            peak = peak.max(peak_rss());
+        }
+        report(name, times, requests, peak, note);
+    }
+}
+
+fn big_file(folder: &Path, mib: usize) -> PathBuf {
+    let path = folder.join(format!("big-{mib}.bin"));
+    if !path.exists() {
+        use std::io::Write;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut block = vec![0u8; 1 << 20];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for chunk in block.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        }
+        for i in 0..mib {
+            block[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            file.write_all(&block).unwrap();
+        }
+        file.flush().unwrap();
+    }
+    path
+}
+
+async fn hashing(bench: &Bench) {
+    if !bench.large {
+        return;
+    }
+    let path = big_file(&bench.folder, 256);
+    bench
+        .measure(
+            "sha512.file_256mib",
+            bench.repeats,
+            "",
+            async || {},
+            || {
+                let path = path.clone();
+                async move {
+                    awsimple::sha512_file_async(&path).await.unwrap();
+                }
+            },
+        )
+        .await;
+}
+
+async fn dynamodb(bench: &Bench) {
+    use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType};
+    use serde_json::json;
+
+    let table = DynamoDbAccess::builder(&bench.access, format!("rsbench_{}", bench.run))
+        .cache_dir(bench.folder.join("dbcache"))
+        .build()
+        .unwrap();
+    table
+        .create_table(&CreateTable::partition("id", KeyType::String))
+        .await
+        .unwrap();
+    let n = bench.n;
+    bench
+        .measure(
+            "dynamodb.put_item",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                for i in 0..n {
+                    table
+                        .put_item(&json!({"id": format!("k{i}"), "v": i}))
+                        .await
+                        .unwrap();
+                }
+            },
+        )
+        .await;
+    bench
+        .measure(
+            "dynamodb.get_item",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                for i in 0..n {
+                    let _: Option<awsimple::dynamodb::Item> =
+                        table.get_item(format!("k{i}")).await.unwrap();
+                }
+            },
+        )
+        .await;
+    let batch: Vec<_> = (0..10 * n)
+        .map(|i| json!({"id": format!("b{i}"), "v": i}))
+        .collect();
+    bench
+        .measure(
+            "dynamodb.batch_put",
+            1,
+            "",
+            async || {},
+            || async {
+                table.put_items(&batch).await.unwrap();
+            },
+        )
+        .await;
+    bench
+        .measure(
+            "dynamodb.scan",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                let _: Vec<awsimple::dynamodb::Item> = table.scan_table().await.unwrap();
+            },
+        )
+        .await;
+    let _ = table
+        .scan_table_cached::<awsimple::dynamodb::Item>()
+        .await
+        .unwrap();
+    bench
+        .measure(
+            "dynamodb.scan_cached_hit",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                let scan = table
+                    .scan_table_cached::<awsimple::dynamodb::Item>()
+                    .await
+                    .unwrap();
+                assert!(scan.cache_hit, "the cached scan must hit here");
+            },
+        )
+        .await;
+}
+
+#[tokio::main]
+async fn main() {
+    let folder = std::env::var_os("AWSIMPLE_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("awsimple-bench"));
+    std::fs::create_dir_all(&folder).unwrap();
+    let bench = Bench {
+        access: AwsAccess::new()
+            .await
+            .expect("AWS access from the environment"),
+        n: env_or("AWSIMPLE_BENCH_N", 200),
+        repeats: env_or("AWSIMPLE_BENCH_REPEATS", 3),
+        large: env_or("AWSIMPLE_BENCH_LARGE", 1) == 1,
+        only: std::env::var("AWSIMPLE_BENCH_ONLY").unwrap_or_default(),
+        run: std::env::var("AWSIMPLE_BENCH_RUN").unwrap_or_else(|_| std::process::id().to_string()),
+        folder,
+    };
+    hashing(&bench).await;
+    dynamodb(&bench).await;
+}

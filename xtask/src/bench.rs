@@ -1,0 +1,339 @@
+//! `cargo xtask bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX]`
+//!
+//! Starts a fresh emulator, runs the workload of `crates/awsimple/benches/workload.rs` in release
+//! mode, optionally the same workload through the Python `awsimple` package (installed into the
+//! project's venv), and prints both side by side: median wall time, ratio, requests, peak memory.
+//! The table is also written to `target/bench/latest.md`.
+
+use std::collections::BTreeMap;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::emulator::{self, EmulatorProcess, StartOptions};
+use crate::{Result, cargo, emulator_env, new_run_id, root, run, step, target_dir};
+
+const PYTHON_AWSIMPLE: &str = "awsimple==8.0.0";
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Line {
+    pub(crate) name: String,
+    pub(crate) median_s: f64,
+    pub(crate) requests: u64,
+    pub(crate) peak_rss: u64,
+    pub(crate) note: String,
+}
+
+/// Reads one `BENCH {json}` line (flat JSON, as both workloads print it).
+pub(crate) fn parse_line(line: &str) -> Option<Line> {
+    let json = line.strip_prefix("BENCH ")?.trim();
+    let body = json.strip_prefix('{')?.strip_suffix('}')?;
+    let mut out = Line::default();
+    for field in split_fields(body) {
+        let (key, value) = field.split_once(':')?;
+        let key = key.trim().trim_matches('"');
+        let value = value.trim();
+        match key {
+            "name" => out.name = value.trim_matches('"').to_owned(),
+            "note" => out.note = value.trim_matches('"').to_owned(),
+            "median_s" => out.median_s = value.parse().ok()?,
+            "requests" => out.requests = value.parse().ok()?,
+            "peak_rss" => out.peak_rss = value.parse().ok()?,
+            _ => {}
+        }
+    }
+    (!out.name.is_empty()).then_some(out)
+}
+
+/// Splits `"a": 1, "b": "x, y"` at the commas outside strings.
+fn split_fields(body: &str) -> Vec<&str> {
+    let mut fields = Vec::new();
+    let mut in_string = false;
+    let mut start = 0;
+    for (i, c) in body.char_indices() {
+        match c {
+            '"' => in_string = !in_string,
+            ',' if !in_string => {
+                fields.push(&body[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push(&body[start..]);
+    fields
+}
+
+fn run_capturing(command: &mut Command, what: &str) -> Result<Vec<Line>> {
+    let started = Instant::now();
+    let output = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not run {what}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<Line> = stdout.lines().filter_map(parse_line).collect();
+    for other in stdout.lines().filter(|l| !l.starts_with("BENCH ")) {
+        println!("    {other}");
+    }
+    println!(
+        "    ({what}: {:.1} s, {} lines)",
+        started.elapsed().as_secs_f64(),
+        lines.len()
+    );
+    if !output.status.success() {
+        return Err(format!("{what} failed ({})", output.status));
+    }
+    Ok(lines)
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.0} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The side-by-side table, in Markdown.
+pub(crate) fn table(
+    rust: &[Line],
+    python: &BTreeMap<String, Line>,
+    sha512sum: Option<f64>,
+) -> String {
+    let mut out = String::from(
+        "| operation | Rust median | Rust requests | Rust peak RSS | Python median | Python requests | time ratio Rust/Python | note |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for line in rust {
+        let (py_time, py_requests, ratio) = match python.get(&line.name) {
+            Some(py) => (
+                format!("{:.3} s", py.median_s),
+                py.requests.to_string(),
+                format!("{:.2}x", line.median_s / py.median_s),
+            ),
+            None if line.name.starts_with("sha512") => match sha512sum {
+                Some(t) => (
+                    format!("sha512sum {t:.3} s"),
+                    "-".to_owned(),
+                    format!("{:.2}x of sha512sum", line.median_s / t),
+                ),
+                None => ("-".into(), "-".into(), "-".into()),
+            },
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        let note = python
+            .get(&line.name)
+            .map(|p| p.note.clone())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| line.note.clone());
+        out.push_str(&format!(
+            "| {} | {:.3} s | {} | {} | {py_time} | {py_requests} | {ratio} | {note} |\n",
+            line.name,
+            line.median_s,
+            line.requests,
+            mib(line.peak_rss)
+        ));
+    }
+    out
+}
+
+fn ensure_python_awsimple(python: &std::path::Path) -> Result {
+    let has = Command::new(python)
+        .args([
+            "-c",
+            "import awsimple, sys; sys.exit(0 if awsimple.__version__ == '8.0.0' else 1)",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has {
+        return Ok(());
+    }
+    println!("    installing {PYTHON_AWSIMPLE} into the project's venv");
+    run(
+        Command::new(python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            PYTHON_AWSIMPLE,
+        ]),
+        "pip install awsimple",
+    )
+}
+
+fn time_sha512sum(path: &std::path::Path, repeats: usize) -> Option<f64> {
+    let mut times = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let start = Instant::now();
+        let ok = Command::new("sha512sum")
+            .arg(path)
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        times.push(start.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Some(times[times.len() / 2])
+}
+
+pub(crate) fn bench(args: &[String]) -> Result {
+    let mut compare_python = false;
+    let mut settings: Vec<(&str, String)> = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let mut value = |name: &str| {
+            iter.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--compare-python" => compare_python = true,
+            "--n" => settings.push(("AWSIMPLE_BENCH_N", value("--n")?)),
+            "--repeats" => settings.push(("AWSIMPLE_BENCH_REPEATS", value("--repeats")?)),
+            "--only" => settings.push(("AWSIMPLE_BENCH_ONLY", value("--only")?)),
+            "--no-large" => settings.push(("AWSIMPLE_BENCH_LARGE", "0".to_owned())),
+            other => {
+                return Err(format!(
+                    "usage: cargo xtask bench [--compare-python] [--n N] [--repeats R] \
+                     [--no-large] [--only PREFIX] (not understood: `{other}`)"
+                ));
+            }
+        }
+    }
+    let repeats: usize = settings
+        .iter()
+        .find(|(k, _)| *k == "AWSIMPLE_BENCH_REPEATS")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(3);
+
+    step("building the workload (release)");
+    run(
+        cargo().args([
+            "bench",
+            "--package",
+            "awsimple",
+            "--bench",
+            "workload",
+            "--features",
+            "full",
+            "--no-run",
+        ]),
+        "cargo bench --no-run",
+    )?;
+
+    step("emulator (a fresh one for the benchmark)");
+    let python = emulator::find_or_install_moto(&root(), &|line| println!("    {line}"))?;
+    let mut process = EmulatorProcess::start(&python, &StartOptions::default())?;
+    let run_id = new_run_id();
+    let folder = target_dir().join("bench").join("data");
+    std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+    let configure = |command: &mut Command| {
+        emulator_env(command, process.endpoint(), &run_id);
+        // Python awsimple 8.0.0 cannot create buckets in us-east-1 (it sends that region as a
+        // LocationConstraint): both sides use us-west-2.
+        command
+            .env("AWS_REGION", "us-west-2")
+            .env("AWS_DEFAULT_REGION", "us-west-2")
+            .env("AWSIMPLE_BENCH_DIR", &folder)
+            .env("AWSIMPLE_BENCH_RUN", run_id.replace('-', ""));
+        for (key, value) in &settings {
+            command.env(key, value);
+        }
+    };
+
+    step("Rust workload");
+    let mut command = cargo();
+    command.args([
+        "bench",
+        "--quiet",
+        "--package",
+        "awsimple",
+        "--bench",
+        "workload",
+        "--features",
+        "full",
+    ]);
+    configure(&mut command);
+    let rust = run_capturing(&mut command, "Rust workload")?;
+
+    let mut python_lines = BTreeMap::new();
+    if compare_python {
+        step("Python awsimple workload (same emulator)");
+        let venv = emulator::venv_dir(&root());
+        let venv_python = if venv.join("bin").join("python").is_file() {
+            venv.join("bin").join("python")
+        } else {
+            emulator::install_moto(&root(), &|line| println!("    {line}"))?.python
+        };
+        ensure_python_awsimple(&venv_python)?;
+        let mut command = Command::new(&venv_python);
+        command
+            .arg(
+                root()
+                    .join("xtask")
+                    .join("bench")
+                    .join("python_workload.py"),
+            )
+            .current_dir(root());
+        configure(&mut command);
+        for line in run_capturing(&mut command, "Python workload")? {
+            python_lines.insert(line.name.clone(), line);
+        }
+    }
+    process.stop();
+
+    let sha512sum = rust
+        .iter()
+        .any(|l| l.name.starts_with("sha512"))
+        .then(|| time_sha512sum(&folder.join("big-256.bin"), repeats))
+        .flatten();
+    let table = table(&rust, &python_lines, sha512sum);
+    println!("\n{table}");
+    let out = target_dir().join("bench").join("latest.md");
+    std::fs::write(&out, &table).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("(written to {})", out.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_lines_parse() {
+        let line = parse_line(
+            r#"BENCH {"name": "s3.dir", "median_s": 0.25, "requests": 201, "peak_rss": 1048576, "note": "a, b"}"#,
+        )
+        .unwrap();
+        assert_eq!(line.name, "s3.dir");
+        assert_eq!(line.requests, 201);
+        assert_eq!(line.note, "a, b");
+        assert!((line.median_s - 0.25).abs() < 1e-12);
+        assert!(parse_line("not a bench line").is_none());
+    }
+
+    #[test]
+    fn the_table_puts_ratios_side_by_side() {
+        let rust = vec![Line {
+            name: "s3.dir".into(),
+            median_s: 0.1,
+            requests: 3,
+            peak_rss: 0,
+            note: String::new(),
+        }];
+        let mut python = BTreeMap::new();
+        python.insert(
+            "s3.dir".to_owned(),
+            Line {
+                name: "s3.dir".into(),
+                median_s: 0.4,
+                requests: 203,
+                peak_rss: 0,
+                note: String::new(),
+            },
+        );
+        let table = table(&rust, &python, None);
+        assert!(table.contains("| s3.dir | 0.100 s | 3 |"), "{table}");
+        assert!(table.contains("0.25x"), "{table}");
+    }
+}
