@@ -1,0 +1,429 @@
+//! SQS against the emulator: queues, sending, receiving past the 10-per-call limit, long poll,
+//! immediate and caller delete, visibility timeouts, FIFO order, batches, policies, faults.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use awsimple_core::test_util::fault_proxy::{Fault, FaultProxy, Rule};
+use awsimple_core::test_util::{access_at, emulator_access, emulator_endpoint, unique_name};
+use awsimple_core::{AwsAccess, Error};
+use awsimple_sqs::{SqsAccess, SqsAccessBuilder};
+use futures::StreamExt;
+
+fn builder(access: &AwsAccess, name: &str, history: &tempfile::TempDir) -> SqsAccessBuilder {
+    SqsAccess::builder(access, name).history_dir(history.path())
+}
+
+async fn fresh(access: &AwsAccess, history: &tempfile::TempDir) -> SqsAccess {
+    let queue = builder(access, &unique_name("q"), history).build().unwrap();
+    queue.create_queue().await.unwrap();
+    queue
+}
+
+#[tokio::test]
+async fn queue_lifecycle_and_listing() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let prefix = unique_name("life");
+    let a = builder(&access, &format!("{prefix}-a"), &history)
+        .build()
+        .unwrap();
+    let b = builder(&access, &format!("{prefix}-b"), &history)
+        .build()
+        .unwrap();
+    assert!(!a.exists().await.unwrap());
+    let url = a.create_queue().await.unwrap();
+    assert!(url.ends_with(&format!("{prefix}-a")), "{url}");
+    assert_eq!(
+        a.create_queue().await.unwrap(),
+        url,
+        "creating twice is fine"
+    );
+    b.create_queue().await.unwrap();
+    assert!(a.exists().await.unwrap());
+    assert!(a.arn().await.unwrap().ends_with(&format!(":{prefix}-a")));
+    assert_eq!(
+        SqsAccess::queue_names(&access, &prefix).await.unwrap(),
+        [format!("{prefix}-a"), format!("{prefix}-b")]
+    );
+    a.send("one").await.unwrap();
+    a.send("two").await.unwrap();
+    assert_eq!(a.approximate_message_count().await.unwrap(), 2);
+    a.purge().await.unwrap();
+    assert_eq!(a.approximate_message_count().await.unwrap(), 0);
+    assert!(a.delete_queue().await.unwrap());
+    assert!(!a.exists().await.unwrap());
+}
+
+#[tokio::test]
+async fn send_creates_the_queue_and_receive_crosses_the_ten_message_limit() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = builder(&access, &unique_name("q14"), &history)
+        .build()
+        .unwrap();
+    for i in 0..14 {
+        queue.send(&format!("message {i}")).await.unwrap(); // the first one creates the queue
+    }
+    let counter = access.request_counter();
+    counter.reset();
+    let eleven = queue.receive_messages(Some(11)).await.unwrap();
+    assert_eq!(eleven.len(), 11);
+    assert_eq!(counter.operation("SQS", "ReceiveMessage"), 2, "10 + 1");
+    assert_eq!(
+        counter.operation("SQS", "DeleteMessageBatch"),
+        2,
+        "one per receive call"
+    );
+    let rest = queue.receive_messages(None).await.unwrap();
+    assert_eq!(rest.len(), 3);
+    let bodies: BTreeSet<String> = eleven.iter().chain(&rest).map(|m| m.body.clone()).collect();
+    assert_eq!(bodies.len(), 14, "every message once");
+    assert!(queue.receive_message().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn long_poll_receives_a_message_sent_during_the_wait() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = unique_name("poll");
+    let queue = builder(&access, &name, &history)
+        .long_poll(true)
+        .build()
+        .unwrap();
+    queue.create_queue().await.unwrap();
+    let sender = builder(&access, &name, &history).build().unwrap();
+    let waiting = tokio::spawn({
+        let queue = queue.clone();
+        async move { queue.receive_message().await }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the first receive waits for a message"
+    );
+    sender.send("arrived during the wait").await.unwrap();
+    let message = waiting
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("the long poll got it");
+    assert_eq!(message.body, "arrived during the wait");
+}
+
+#[tokio::test]
+async fn undeleted_messages_come_back_after_their_visibility_timeout() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = unique_name("vis");
+    let worker = builder(&access, &name, &history)
+        .immediate_delete(false)
+        .visibility_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    worker.create_queue().await.unwrap();
+    worker.send("job").await.unwrap();
+    let first = worker.receive_message().await.unwrap().unwrap();
+    assert!(
+        worker.receive_message().await.unwrap().is_none(),
+        "invisible for now"
+    );
+    let mut again = None;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Some(m) = worker.receive_message().await.unwrap() {
+            again = Some(m);
+            break;
+        }
+    }
+    let again = again.expect("the undeleted message came back");
+    assert_eq!(again.message_id, first.message_id);
+    worker.delete_message(&again).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        worker.receive_message().await.unwrap().is_none(),
+        "deleted for good"
+    );
+
+    // With immediate delete it never comes back.
+    let immediate = builder(&access, &name, &history).build().unwrap();
+    immediate.send("once").await.unwrap();
+    assert_eq!(
+        immediate.receive_message().await.unwrap().unwrap().body,
+        "once"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(immediate.receive_message().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn automatic_visibility_timeout_follows_the_recorded_history() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = unique_name("auto");
+    let worker = builder(&access, &name, &history)
+        .immediate_delete(false)
+        .build()
+        .unwrap();
+    assert_eq!(
+        worker.visibility_timeout(),
+        Duration::from_secs(3600),
+        "no history yet"
+    );
+    worker.create_queue().await.unwrap();
+    worker.send("a").await.unwrap();
+    let message = worker.receive_message().await.unwrap().unwrap();
+    worker.delete_message(&message).await.unwrap();
+    // One work time, under a second, counted as 1 s: 10 x 1 s.
+    assert_eq!(worker.visibility_timeout(), Duration::from_secs(10));
+    let file = history.path().join("sqs").join(format!("{name}.json"));
+    assert!(file.is_file(), "the history was saved");
+
+    // A recorded history (as another process left it) is picked up by a new handle.
+    std::fs::write(&file, br#"{"work_times":[4.0,6.0,5.0]}"#).unwrap();
+    let next = builder(&access, &name, &history)
+        .immediate_delete(false)
+        .build()
+        .unwrap();
+    assert_eq!(next.visibility_timeout(), Duration::from_secs(50));
+    let floor = builder(&access, &name, &history)
+        .immediate_delete(false)
+        .minimum_visibility_timeout(Duration::from_secs(90))
+        .build()
+        .unwrap();
+    assert_eq!(floor.visibility_timeout(), Duration::from_secs(90));
+    // A corrupt history is ignored.
+    std::fs::write(&file, b"garbage").unwrap();
+    let fresh = builder(&access, &name, &history)
+        .immediate_delete(false)
+        .build()
+        .unwrap();
+    assert_eq!(fresh.visibility_timeout(), Duration::from_secs(3600));
+    assert_eq!(
+        builder(&access, &name, &history)
+            .build()
+            .unwrap()
+            .visibility_timeout(),
+        Duration::from_secs(30),
+        "immediate delete"
+    );
+}
+
+#[tokio::test]
+async fn fifo_queues_keep_order_within_a_group() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = format!("{}.fifo", unique_name("fifo"));
+    let queue = builder(&access, &name, &history)
+        .message_group_id("g1")
+        .build()
+        .unwrap();
+    queue.create_queue().await.unwrap();
+    let sent: Vec<String> = (0..12).map(|i| format!("step {i}")).collect();
+    for body in &sent[..6] {
+        queue.send(body).await.unwrap();
+    }
+    assert!(queue.send_batch(&sent[6..]).await.unwrap().all_sent());
+    let received: Vec<String> = queue
+        .receive_messages(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(received, sent);
+}
+
+#[tokio::test]
+async fn batch_send_of_25_and_batch_delete() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = unique_name("batch");
+    let queue = builder(&access, &name, &history)
+        .immediate_delete(false)
+        .visibility_timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    queue.create_queue().await.unwrap();
+    let bodies: Vec<String> = (0..25).map(|i| format!("item {i}")).collect();
+    let counter = access.request_counter();
+    counter.reset();
+    let report = queue.send_batch(&bodies).await.unwrap();
+    assert!(report.all_sent(), "{:?}", report.failures());
+    assert_eq!(report.results.len(), 25);
+    assert_eq!(counter.operation("SQS", "SendMessageBatch"), 3);
+
+    let received = queue.receive_messages(None).await.unwrap();
+    assert_eq!(received.len(), 25);
+    counter.reset();
+    queue.delete_messages(&received).await.unwrap();
+    assert_eq!(counter.operation("SQS", "DeleteMessageBatch"), 3);
+    assert_eq!(queue.approximate_message_count().await.unwrap(), 0);
+
+    // Big bodies: fewer than 10 per request so a batch stays within 256 KiB.
+    let big: Vec<String> = (0..4)
+        .map(|i| format!("{i}{}", "x".repeat(100_000)))
+        .collect();
+    counter.reset();
+    assert!(queue.send_batch(&big).await.unwrap().all_sent());
+    assert_eq!(
+        counter.operation("SQS", "SendMessageBatch"),
+        2,
+        "2 x 100 KB per request"
+    );
+}
+
+#[tokio::test]
+async fn receive_and_delete_of_200_within_42_requests() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    let bodies: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+    let counter = access.request_counter();
+    counter.reset();
+    let received = queue.receive_messages(Some(200)).await.unwrap();
+    assert_eq!(received.len(), 200);
+    let distinct: BTreeSet<&str> = received.iter().map(|m| m.body.as_str()).collect();
+    assert_eq!(distinct.len(), 200);
+    let requests = counter.service("SQS");
+    assert!(
+        requests <= 42,
+        "{requests} requests: {:?}",
+        counter.snapshot()
+    );
+}
+
+#[tokio::test]
+async fn message_attributes_travel_with_the_message() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    let attributes = BTreeMap::from([("kind".to_owned(), "report".to_owned())]);
+    queue
+        .send_with_attributes("body", &attributes)
+        .await
+        .unwrap();
+    let message = queue.receive_message().await.unwrap().unwrap();
+    assert_eq!(message.attributes, attributes);
+}
+
+#[tokio::test]
+async fn add_permission_merges_into_the_policy() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    queue
+        .add_permission("arn:aws:sns:us-east-1:123456789012:first")
+        .await
+        .unwrap();
+    queue
+        .add_permission("arn:aws:sns:us-east-1:123456789012:second")
+        .await
+        .unwrap();
+    queue
+        .add_permission("arn:aws:sns:us-east-1:123456789012:first")
+        .await
+        .unwrap();
+    let policy: serde_json::Value =
+        serde_json::from_str(&queue.policy().await.unwrap().unwrap()).unwrap();
+    let sids: BTreeSet<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sids,
+        BTreeSet::from(["AllowSNSSendMessagefirst", "AllowSNSSendMessagesecond"])
+    );
+}
+
+#[tokio::test]
+async fn the_stream_hands_over_every_message_once() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    let bodies: Vec<String> = (0..15).map(|i| format!("s{i}")).collect();
+    queue.send_batch(&bodies).await.unwrap();
+    let got: BTreeSet<String> = queue
+        .messages()
+        .take(15)
+        .map(|m| m.unwrap().body)
+        .collect()
+        .await;
+    assert_eq!(got.len(), 15);
+}
+
+#[tokio::test]
+async fn bad_input_is_rejected_before_any_request() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let counter = access.request_counter().clone();
+    for bad in ["", "has space", "dot.in.name", ".fifo", &"x".repeat(81)] {
+        let err = SqsAccess::new(&access, bad).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidInput { .. }),
+            "{bad:?}: {err:?}"
+        );
+    }
+    let contradictions = [
+        builder(&access, "q", &history).visibility_timeout(Duration::from_secs(5)),
+        builder(&access, "q", &history)
+            .immediate_delete(false)
+            .visibility_timeout(Duration::from_secs(5))
+            .minimum_visibility_timeout(Duration::from_secs(1)),
+        builder(&access, "q", &history).message_group_id("g"),
+    ];
+    for b in contradictions {
+        assert!(matches!(b.build().unwrap_err(), Error::InvalidInput { .. }));
+    }
+    let queue = builder(&access, &unique_name("bad"), &history)
+        .build()
+        .unwrap();
+    let too_big = "x".repeat(256 * 1024 + 1);
+    for body in ["", too_big.as_str(), "bell \u{7}"] {
+        let err = queue.send(body).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        assert!(queue.send_batch(&["ok", body]).await.is_err());
+    }
+    assert_eq!(counter.service("SQS"), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn receive_with_immediate_delete_loses_nothing_under_faults() {
+    let proxy = FaultProxy::start(&emulator_endpoint()).await.unwrap();
+    let access = access_at(&proxy.endpoint()).await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    let bodies: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
+    assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+    // Receives answered 500 (not processed), and deletes whose answers are cut off after
+    // they were processed: the SDK retries, and no message may go missing.
+    proxy.add_rule(
+        Rule::new(Fault::internal_error())
+            .head_contains("ReceiveMessage")
+            .first(2),
+    );
+    proxy.add_rule(
+        Rule::new(Fault::ResetResponseAfter(0))
+            .head_contains("DeleteMessageBatch")
+            .first(2),
+    );
+    let mut got = BTreeSet::new();
+    for _ in 0..20 {
+        for m in queue.receive_messages(None).await.unwrap() {
+            got.insert(m.body);
+        }
+        if got.len() == 30 {
+            break;
+        }
+    }
+    assert!(
+        proxy.faults_applied() >= 3,
+        "faults were injected: {}",
+        proxy.faults_applied()
+    );
+    assert_eq!(got.len(), 30, "every message was handed over");
+}
