@@ -141,8 +141,17 @@ async fn dynamodb(bench: &Bench) {
     use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType};
     use serde_json::json;
 
-    let table = DynamoDbAccess::builder(&bench.access, format!("rsbench_{}", bench.run))
+    let name = format!("rsbench_{}", bench.run);
+    let table = DynamoDbAccess::builder(&bench.access, &name)
         .cache_dir(bench.folder.join("dbcache"))
+        .build()
+        .unwrap();
+    // The scans read through a handle that allows no clock skew: one machine writes and reads
+    // (the Python side is set alike), so the cached scan can hit right after the writes.
+    let reader = DynamoDbAccess::builder(&bench.access, &name)
+        .cache_dir(bench.folder.join("dbcache"))
+        .clock_skew(std::time::Duration::ZERO)
+        .mtime_window(std::time::Duration::ZERO)
         .build()
         .unwrap();
     table
@@ -201,7 +210,7 @@ async fn dynamodb(bench: &Bench) {
             "",
             async || {},
             || async {
-                let _: Vec<awsimple::dynamodb::Item> = table.scan_table().await.unwrap();
+                let _: Vec<awsimple::dynamodb::Item> = reader.scan_table().await.unwrap();
             },
         )
         .await;
@@ -226,6 +235,43 @@ async fn dynamodb(bench: &Bench) {
         .await;
 }
 
+async fn sqs(bench: &Bench) {
+    use awsimple::sqs::SqsAccess;
+
+    let queue = SqsAccess::new(&bench.access, format!("rsbench-{}", bench.run)).unwrap();
+    queue.create_queue().await.unwrap();
+    let n = bench.n;
+    let bodies: Vec<String> = (0..n).map(|i| format!("message {i}")).collect();
+    bench
+        .measure("sqs.send", bench.repeats, "", async || {}, || async {
+            for body in &bodies {
+                queue.send(body).await.unwrap();
+            }
+        })
+        .await;
+    bench
+        .measure("sqs.send_batch", bench.repeats, "", async || {}, || async {
+            assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+        })
+        .await;
+    // Start the receive measurements from an empty queue holding exactly N messages.
+    while !queue.receive_messages(None).await.unwrap().is_empty() {}
+    bench
+        .measure(
+            "sqs.receive_delete",
+            bench.repeats,
+            "",
+            async || {
+                assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+            },
+            || async {
+                let got = queue.receive_messages(Some(n)).await.unwrap();
+                assert_eq!(got.len(), n);
+            },
+        )
+        .await;
+}
+
 #[tokio::main]
 async fn main() {
     let folder = std::env::var_os("AWSIMPLE_BENCH_DIR")
@@ -245,4 +291,5 @@ async fn main() {
     };
     hashing(&bench).await;
     dynamodb(&bench).await;
+    sqs(&bench).await;
 }
