@@ -1,6 +1,45 @@
-//! Simple async Amazon S3.
+//! Simple async Amazon S3: buckets; strings, lines, bytes and JSON; files up and down with
+//! content identities shared with the Python package, skipped unchanged uploads, verified and
+//! atomic downloads, multipart and parallel ranged transfers, and a local content-addressed
+//! cache (`download_cached`).
 //!
-//! Part of [awsimple](https://crates.io/crates/awsimple). Coming in this crate: `S3Access` with buckets, strings, JSON, files, verified atomic downloads, `dir`/`keys`, presigned URLs, multipart transfers and a local content-addressed cache (`download_cached`).
+//! Part of [awsimple](https://crates.io/crates/awsimple).
+//!
+//! ```no_run
+//! use awsimple_s3::{AwsAccess, S3Access};
+//!
+//! # async fn demo() -> awsimple_s3::Result<()> {
+//! let access = AwsAccess::new().await?;
+//! let s3 = S3Access::new(&access, "my-unique-bucket-name")?;
+//! s3.create_bucket().await?;
+//! s3.write_string("hello world", "hello.txt").await?;
+//! println!("{}", s3.read_string("hello.txt").await?);
+//!
+//! // Files: the upload is skipped when S3 already holds the same content (one HEAD).
+//! s3.upload("report.pdf", "reports/2026.pdf").await?;
+//! // Verified against the stored SHA-512, written atomically, mtime = LastModified.
+//! s3.download("reports/2026.pdf", "copy.pdf").await?;
+//! // One HEAD; the bytes come from the local cache while the content is unchanged.
+//! let status = s3.download_cached("reports/2026.pdf", "cached.pdf").await?;
+//! println!("cache hit: {}", status.cache_hit);
+//! # Ok(()) }
+//! ```
+//!
+//! # Content identity (shared with Python awsimple 8)
+//! Single-part uploads carry the native SHA-512 checksum (S3 validates it) and the
+//! `awsimple-sha512` user metadata; multipart uploads carry a full-object CRC64NVME and the same
+//! metadata. An object's identity is, in order: the native SHA-512, the metadata SHA-512, the
+//! full-object CRC64NVME, else a hash of bucket, key, size, mtime and ETag.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod access;
+mod identity;
+mod transfer;
+
+pub use access::{
+    DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DownloadStatus, Progress,
+    S3Access, S3AccessBuilder, S3ObjectMetadata, UploadOptions, json_key, key_to_relative_path,
+    validate_bucket_name, validate_key,
+};
 pub use awsimple_core::{AwsAccess, Error, Result};
+pub use identity::{Identity, SHA512_METADATA};

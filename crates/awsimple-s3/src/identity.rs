@@ -1,0 +1,234 @@
+//! Content identity and integrity, in the format shared with the Python package (PARITY.md):
+//! native SHA-512 checksum, then the legacy `awsimple-sha512` user metadata, then a native
+//! full-object CRC64NVME, else a substitute hash of (bucket, key, size, mtime, etag).
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use awsimple_core::{Error, Result, Sha512Digest, Sha512Hasher};
+
+/// The user-metadata key (without `x-amz-meta-`) holding the hex SHA-512.
+pub const SHA512_METADATA: &str = "awsimple-sha512";
+
+/// What identifies an object's content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// SHA-512 of the content, hex (from the native checksum or the legacy metadata).
+    Sha512(String),
+    /// Full-object CRC64NVME, as S3 gives it (base64 of 8 bytes).
+    Crc64Nvme(String),
+    /// No content hash: SHA-512 (hex) of bucket, key, size, mtime (whole seconds) and etag.
+    Substitute(String),
+}
+
+impl Identity {
+    /// A name for the cache: `sha512-<hex>`, `crc64-<hex>`, or `sub-<hex prefix>`.
+    pub fn cache_id(&self) -> String {
+        match self {
+            Identity::Sha512(hex) => format!("sha512-{hex}"),
+            Identity::Crc64Nvme(b64) => format!(
+                "crc64-{}",
+                aws_smithy_types::base64::decode(b64)
+                    .map(hex_of)
+                    .unwrap_or_else(|_| hex_of(b64.as_bytes()))
+            ),
+            Identity::Substitute(hex) => format!("sub-{}", &hex[..hex.len().min(64)]),
+        }
+    }
+
+    /// The text form (hex SHA-512, base64 CRC, or the substitute hash).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Identity::Sha512(s) | Identity::Crc64Nvme(s) | Identity::Substitute(s) => s,
+        }
+    }
+}
+
+fn hex_of(bytes: impl AsRef<[u8]>) -> String {
+    bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a HEAD or GET (with checksum mode on) said about an object.
+pub(crate) struct ObjectFacts<'a> {
+    pub(crate) bucket: &'a str,
+    pub(crate) key: &'a str,
+    pub(crate) size: u64,
+    pub(crate) mtime_secs: i64,
+    pub(crate) etag: &'a str,
+    pub(crate) native_sha512: Option<&'a str>,
+    pub(crate) metadata_sha512: Option<&'a str>,
+    pub(crate) native_crc64: Option<&'a str>,
+}
+
+/// The identity of an object, in PARITY's order.
+pub(crate) fn identity_of(facts: &ObjectFacts<'_>) -> Identity {
+    if let Some(digest) = facts
+        .native_sha512
+        .filter(|v| !v.contains('-'))
+        .and_then(|b64| Sha512Digest::from_base64(b64).ok())
+    {
+        return Identity::Sha512(digest.to_hex());
+    }
+    if let Some(digest) = facts
+        .metadata_sha512
+        .and_then(|hex| Sha512Digest::from_hex(hex).ok())
+    {
+        return Identity::Sha512(digest.to_hex());
+    }
+    // A composite (multipart, `-N` suffixed) checksum is not an identity.
+    if let Some(crc) = facts.native_crc64.filter(|v| !v.contains('-')) {
+        return Identity::Crc64Nvme(crc.to_owned());
+    }
+    let text = format!(
+        "{}\n{}\n{}\n{}\n{}",
+        facts.bucket, facts.key, facts.size, facts.mtime_secs, facts.etag
+    );
+    Identity::Substitute(awsimple_core::sha512(text.as_bytes()).to_hex())
+}
+
+/// An incremental CRC64NVME (the checksum S3 and Python awsimple 8 use for whole objects).
+pub(crate) struct Crc64 {
+    digest: crc_fast::Digest,
+}
+
+impl Crc64 {
+    pub(crate) fn new() -> Self {
+        Self {
+            digest: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
+        }
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        self.digest.update(data);
+    }
+
+    /// Base64 of the 8 big-endian bytes, as in `x-amz-checksum-crc64nvme`.
+    pub(crate) fn finish(&self) -> String {
+        aws_smithy_types::base64::encode(self.digest.finalize().to_be_bytes())
+    }
+}
+
+/// SHA-512 and (optionally) CRC64NVME of a file, in one pass.
+pub(crate) fn hash_file(path: &Path, with_crc: bool) -> Result<(Sha512Digest, Option<String>)> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut sha = Sha512Hasher::new();
+    let mut crc = with_crc.then(Crc64::new);
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        sha.update(&buffer[..n]);
+        if let Some(crc) = crc.as_mut() {
+            crc.update(&buffer[..n]);
+        }
+    }
+    Ok((sha.finish(), crc.map(|c| c.finish())))
+}
+
+/// Does the local content (hashes given) match `identity`?
+pub(crate) fn matches(identity: &Identity, sha512: &Sha512Digest, crc64: Option<&str>) -> bool {
+    match identity {
+        Identity::Sha512(hex) => *hex == sha512.to_hex(),
+        Identity::Crc64Nvme(b64) => crc64 == Some(b64.as_str()),
+        Identity::Substitute(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_order_follows_parity() {
+        let sha = awsimple_core::sha512(b"x");
+        let native = Some(sha.to_base64());
+        let other = awsimple_core::sha512(b"y").to_hex();
+        let id = identity_of(&ObjectFacts {
+            bucket: "b",
+            key: "k",
+            size: 1,
+            mtime_secs: 2,
+            etag: "e",
+            native_sha512: native.as_deref(),
+            metadata_sha512: Some(&other),
+            native_crc64: Some("AAAAAAAAAAA="),
+        });
+        assert_eq!(id, Identity::Sha512(sha.to_hex()));
+        let id = identity_of(&ObjectFacts {
+            bucket: "b",
+            key: "k",
+            size: 1,
+            mtime_secs: 2,
+            etag: "e",
+            native_sha512: None,
+            metadata_sha512: Some(&other),
+            native_crc64: Some("AAAAAAAAAAA="),
+        });
+        assert_eq!(id, Identity::Sha512(other));
+        let id = identity_of(&ObjectFacts {
+            bucket: "b",
+            key: "k",
+            size: 1,
+            mtime_secs: 2,
+            etag: "e",
+            native_sha512: None,
+            metadata_sha512: None,
+            native_crc64: Some("AAAAAAAAAAA="),
+        });
+        assert_eq!(id, Identity::Crc64Nvme("AAAAAAAAAAA=".into()));
+        let composite = identity_of(&ObjectFacts {
+            bucket: "b",
+            key: "k",
+            size: 1,
+            mtime_secs: 2,
+            etag: "e",
+            native_sha512: None,
+            metadata_sha512: None,
+            native_crc64: Some("AAAAAAAAAAA=-3"),
+        });
+        assert!(matches!(composite, Identity::Substitute(_)));
+        assert_ne!(
+            identity_of(&ObjectFacts {
+                bucket: "b",
+                key: "k",
+                size: 1,
+                mtime_secs: 2,
+                etag: "e",
+                native_sha512: None,
+                metadata_sha512: None,
+                native_crc64: None
+            }),
+            identity_of(&ObjectFacts {
+                bucket: "b",
+                key: "k",
+                size: 1,
+                mtime_secs: 3,
+                etag: "e",
+                native_sha512: None,
+                metadata_sha512: None,
+                native_crc64: None
+            }),
+            "the mtime is part of the substitute"
+        );
+        assert!(id.cache_id().starts_with("crc64-"));
+        assert!(awsimple_cache::validate_id(&composite.cache_id()).is_ok());
+        assert!(awsimple_cache::validate_id(&Identity::Sha512(sha.to_hex()).cache_id()).is_ok());
+    }
+
+    #[test]
+    fn crc64nvme_known_value() {
+        // CRC-64/NVME check value of "123456789".
+        let mut crc = Crc64::new();
+        crc.update(b"123456789");
+        let bytes = aws_smithy_types::base64::decode(crc.finish()).unwrap();
+        assert_eq!(
+            u64::from_be_bytes(bytes.try_into().unwrap()),
+            0xae8b_1486_0a79_9888
+        );
+    }
+}

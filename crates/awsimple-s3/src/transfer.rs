@@ -1,0 +1,598 @@
+//! File transfers: uploads that skip unchanged content, multipart uploads with a full-object
+//! CRC64NVME, verified and atomic downloads (parallel ranges for large objects), the cache.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::SystemTime;
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart,
+    ObjectCannedAcl,
+};
+use awsimple_core::{Error, Result, Sha512Digest};
+use futures::{StreamExt, TryStreamExt};
+use tracing::{Instrument, debug, info_span, warn};
+
+use crate::access::{DownloadStatus, Progress, S3Access, S3ObjectMetadata, UploadOptions};
+use crate::identity::{self, Crc64, Identity, SHA512_METADATA};
+
+/// Tolerance of the size + mtime comparison when the object has no content hash.
+const MTIME_TOLERANCE_SECS: u64 = 10;
+/// Attempts of a GET whose body is cut off (the SDK retries requests, not bodies).
+const BODY_ATTEMPTS: usize = 3;
+
+/// Checks bytes against an identity (SHA-512 or CRC64NVME; a substitute checks nothing).
+pub(crate) fn verify_bytes(resource: &str, expected: &Identity, bytes: &[u8]) -> Result<()> {
+    match expected {
+        Identity::Sha512(hex) => {
+            let actual = awsimple_core::sha512(bytes).to_hex();
+            if &actual != hex {
+                return Err(integrity(resource, "SHA-512", hex, &actual));
+            }
+        }
+        Identity::Crc64Nvme(b64) => {
+            let mut crc = Crc64::new();
+            crc.update(bytes);
+            let actual = crc.finish();
+            if &actual != b64 {
+                return Err(integrity(resource, "CRC64NVME", b64, &actual));
+            }
+        }
+        Identity::Substitute(_) => {}
+    }
+    Ok(())
+}
+
+fn integrity(resource: &str, algorithm: &str, expected: &str, actual: &str) -> Error {
+    Error::Integrity {
+        resource: resource.to_owned(),
+        algorithm: algorithm.to_owned(),
+        expected: expected.to_owned(),
+        actual: actual.to_owned(),
+    }
+}
+
+/// Checks a finished file against an identity.
+fn verify_file(resource: &str, expected: &Identity, path: &Path) -> Result<()> {
+    match expected {
+        Identity::Sha512(hex) => {
+            let actual = awsimple_core::sha512_file(path)?.to_hex();
+            if &actual != hex {
+                return Err(integrity(resource, "SHA-512", hex, &actual));
+            }
+        }
+        Identity::Crc64Nvme(b64) => {
+            let (_, crc) = identity::hash_file(path, true)?;
+            let actual = crc.unwrap_or_default();
+            if &actual != b64 {
+                return Err(integrity(resource, "CRC64NVME", b64, &actual));
+            }
+        }
+        Identity::Substitute(_) => {}
+    }
+    Ok(())
+}
+
+fn blocking_err(path: &Path, e: tokio::task::JoinError) -> Error {
+    Error::io(path, std::io::Error::other(e))
+}
+
+fn report(progress: &Option<Progress>, done: u64, total: u64) {
+    if let Some(progress) = progress {
+        progress(done, total);
+    }
+}
+
+impl S3Access {
+    /// Uploads a file unless the object already holds the same content (one HEAD request
+    /// then, no transfer). Returns whether it was uploaded.
+    pub async fn upload(&self, path: impl AsRef<Path>, key: &str) -> Result<bool> {
+        self.upload_with(path, key, &UploadOptions::new()).await
+    }
+
+    /// [`S3Access::upload`] with options (force, progress).
+    pub async fn upload_with(
+        &self,
+        path: impl AsRef<Path>,
+        key: &str,
+        options: &UploadOptions,
+    ) -> Result<bool> {
+        crate::access::validate_key(key)?;
+        let path = path.as_ref().to_path_buf();
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| Error::io(&path, e))?;
+        let size = meta.len();
+        let multipart = size > self.inner.multipart_threshold;
+
+        // One pass for the SHA-512 (and the CRC64NVME of a multipart upload).
+        let hashing = path.clone();
+        let (sha512, crc64) =
+            tokio::task::spawn_blocking(move || identity::hash_file(&hashing, multipart))
+                .await
+                .map_err(|e| blocking_err(&path, e))??;
+
+        if !options.force {
+            match self.get_object_metadata(key).await {
+                Ok(remote)
+                    if self
+                        .same_content(&remote, &sha512, crc64.as_deref(), &path, &meta)
+                        .await? =>
+                {
+                    self.debug_skip(key);
+                    return Ok(false);
+                }
+                Ok(_) | Err(Error::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if multipart {
+            self.multipart_upload(
+                &path,
+                key,
+                size,
+                &sha512,
+                crc64.unwrap_or_default(),
+                options,
+            )
+            .await?;
+        } else {
+            let body = ByteStream::from_path(&path)
+                .await
+                .map_err(|e| Error::io(&path, std::io::Error::other(e)))?;
+            self.put_object(key, body, &sha512).await?;
+            report(&options.progress, size, size);
+        }
+        Ok(true)
+    }
+
+    async fn same_content(
+        &self,
+        remote: &S3ObjectMetadata,
+        sha512: &Sha512Digest,
+        crc64: Option<&str>,
+        path: &Path,
+        meta: &std::fs::Metadata,
+    ) -> Result<bool> {
+        if remote.size != meta.len() {
+            return Ok(false);
+        }
+        match &remote.identity {
+            Identity::Sha512(_) => Ok(identity::matches(&remote.identity, sha512, None)),
+            Identity::Crc64Nvme(_) => {
+                let crc = match crc64 {
+                    Some(crc) => crc.to_owned(),
+                    None => {
+                        let hashing = path.to_path_buf();
+                        tokio::task::spawn_blocking(move || identity::hash_file(&hashing, true))
+                            .await
+                            .map_err(|e| blocking_err(path, e))??
+                            .1
+                            .unwrap_or_default()
+                    }
+                };
+                Ok(identity::matches(&remote.identity, sha512, Some(&crc)))
+            }
+            Identity::Substitute(_) => {
+                // No hash to compare: size and mtime, within 10 s (as in Python).
+                let local = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                let diff = match local.duration_since(remote.mtime) {
+                    Ok(d) => d,
+                    Err(e) => e.duration(),
+                };
+                Ok(diff.as_secs() <= MTIME_TOLERANCE_SECS)
+            }
+        }
+    }
+
+    async fn multipart_upload(
+        &self,
+        path: &Path,
+        key: &str,
+        size: u64,
+        sha512: &Sha512Digest,
+        crc64: String,
+        options: &UploadOptions,
+    ) -> Result<()> {
+        let resource = self.resource(key);
+        let mut create = self
+            .inner
+            .client
+            .create_multipart_upload()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .metadata(SHA512_METADATA, sha512.to_hex())
+            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+            .checksum_type(ChecksumType::FullObject);
+        if self.inner.public_readable {
+            create = create.acl(ObjectCannedAcl::PublicRead);
+        }
+        let span = info_span!("s3.create_multipart_upload", bucket = %self.inner.bucket, key, size);
+        let created = create
+            .send()
+            .instrument(span)
+            .await
+            .map_err(|e| Error::from_sdk(e, "CreateMultipartUpload", resource.clone()))?;
+        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let result = self
+            .upload_parts_and_complete(path, key, size, &upload_id, crc64, options)
+            .await;
+        if let Err(e) = &result {
+            warn!(bucket = %self.inner.bucket, key, error = %e, "multipart upload failed: aborting it");
+            if let Err(abort) = self
+                .inner
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.inner.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .send()
+                .await
+            {
+                warn!(key, error = %abort, "could not abort the multipart upload");
+            }
+        }
+        result
+    }
+
+    async fn upload_parts_and_complete(
+        &self,
+        path: &Path,
+        key: &str,
+        size: u64,
+        upload_id: &str,
+        crc64: String,
+        options: &UploadOptions,
+    ) -> Result<()> {
+        let part_size = self.inner.part_size;
+        let parts = size.div_ceil(part_size);
+        let done = Arc::new(AtomicU64::new(0));
+        let resource = self.resource(key);
+        let mut completed: Vec<CompletedPart> = futures::stream::iter(0..parts)
+            .map(|index| {
+                let path = path.to_path_buf();
+                let done = done.clone();
+                let resource = resource.clone();
+                async move {
+                    let offset = index * part_size;
+                    let len = part_size.min(size - offset);
+                    let reading = path.clone();
+                    // Each part is read when its turn comes: memory stays at part x concurrency.
+                    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+                        let mut file = std::fs::File::open(&reading)?;
+                        file.seek(SeekFrom::Start(offset))?;
+                        let mut buffer = vec![0u8; len as usize];
+                        file.read_exact(&mut buffer)?;
+                        Ok(buffer)
+                    })
+                    .await
+                    .map_err(|e| blocking_err(&path, e))?
+                    .map_err(|e| Error::io(&path, e))?;
+                    let number = (index + 1) as i32;
+                    let span = info_span!("s3.upload_part", key, part = number);
+                    let out = self
+                        .inner
+                        .client
+                        .upload_part()
+                        .bucket(&self.inner.bucket)
+                        .key(key)
+                        .upload_id(upload_id)
+                        .part_number(number)
+                        .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+                        .body(ByteStream::from(bytes))
+                        .send()
+                        .instrument(span)
+                        .await
+                        .map_err(|e| Error::from_sdk(e, "UploadPart", resource))?;
+                    let total = done.fetch_add(len, Ordering::SeqCst) + len;
+                    report(&options.progress, total, size);
+                    Ok::<_, Error>(
+                        CompletedPart::builder()
+                            .part_number(number)
+                            .set_e_tag(out.e_tag().map(str::to_owned))
+                            .set_checksum_crc64_nvme(out.checksum_crc64_nvme().map(str::to_owned))
+                            .build(),
+                    )
+                }
+            })
+            .buffer_unordered(self.inner.concurrency)
+            .try_collect()
+            .await?;
+        completed.sort_by_key(|p| p.part_number());
+        let span = info_span!("s3.complete_multipart_upload", key, parts);
+        self.inner
+            .client
+            .complete_multipart_upload()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(completed))
+                    .build(),
+            )
+            .checksum_crc64_nvme(crc64)
+            .checksum_type(ChecksumType::FullObject)
+            .send()
+            .instrument(span)
+            .await
+            .map_err(|e| Error::from_sdk(e, "CompleteMultipartUpload", resource.clone()))?;
+        Ok(())
+    }
+
+    /// Downloads an object to `dest` (a file, or an existing folder where the key becomes the
+    /// file name). The file is written beside its destination under a temporary name, verified
+    /// against the object's SHA-512 or full-object CRC64NVME, given the object's LastModified
+    /// as mtime, and renamed into place: on any failure nothing is left at the destination.
+    pub async fn download(&self, key: &str, dest: impl AsRef<Path>) -> Result<PathBuf> {
+        self.download_with(key, dest, None).await
+    }
+
+    /// [`S3Access::download`] with a progress callback `(bytes done, total)`.
+    pub async fn download_with(
+        &self,
+        key: &str,
+        dest: impl AsRef<Path>,
+        progress: Option<Progress>,
+    ) -> Result<PathBuf> {
+        crate::access::validate_key(key)?;
+        let dest = self.destination(key, dest.as_ref())?;
+        let meta = self.get_object_metadata(key).await?;
+        self.download_verified(&meta, &dest, &progress).await?;
+        Ok(dest)
+    }
+
+    /// The transfer itself, for a known object: temp file, verify, mtime, rename.
+    async fn download_verified(
+        &self,
+        meta: &S3ObjectMetadata,
+        dest: &Path,
+        progress: &Option<Progress>,
+    ) -> Result<()> {
+        let parent = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        tokio::fs::create_dir_all(&parent)
+            .await
+            .map_err(|e| Error::io(&parent, e))?;
+        let temp = tempfile::Builder::new()
+            .prefix(".awsimple-download-")
+            .tempfile_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+        let temp_path = temp.path().to_path_buf();
+        if meta.size > self.inner.multipart_threshold {
+            self.ranged_download(meta, &temp_path, progress).await?;
+        } else {
+            self.single_download(meta, &temp_path, progress).await?;
+        }
+        let resource = self.resource(&meta.key);
+        let expected = meta.identity.clone();
+        let mtime = meta.mtime;
+        let dest = dest.to_path_buf();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            verify_file(&resource, &expected, temp.path())?;
+            temp.as_file()
+                .set_modified(mtime)
+                .map_err(|e| Error::io(temp.path(), e))?;
+            temp.as_file()
+                .sync_all()
+                .map_err(|e| Error::io(temp.path(), e))?;
+            temp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| blocking_err(&temp_path, e))?
+    }
+
+    async fn single_download(
+        &self,
+        meta: &S3ObjectMetadata,
+        temp: &Path,
+        progress: &Option<Progress>,
+    ) -> Result<()> {
+        let mut attempt = 1;
+        loop {
+            match self.single_download_once(meta, temp, progress).await {
+                Err(e) if e.is_transient() && attempt < BODY_ATTEMPTS => {
+                    warn!(key = %meta.key, attempt, error = %e, "download interrupted: starting again");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn single_download_once(
+        &self,
+        meta: &S3ObjectMetadata,
+        temp: &Path,
+        progress: &Option<Progress>,
+    ) -> Result<()> {
+        let resource = self.resource(&meta.key);
+        let span = info_span!("s3.get_object", bucket = %self.inner.bucket, key = %meta.key);
+        let out = self
+            .inner
+            .client
+            .get_object()
+            .bucket(&self.inner.bucket)
+            .key(&meta.key)
+            .if_match(format!("\"{}\"", meta.etag))
+            .checksum_mode(ChecksumMode::Enabled)
+            .send()
+            .instrument(span)
+            .await
+            .map_err(|e| Error::from_sdk(e, "GetObject", resource.clone()))?;
+        let mut body = out.body;
+        let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
+        let mut done = 0u64;
+        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Unreachable {
+            resource: resource.clone(),
+            operation: "GetObject",
+            message: format!("the body was cut off: {e}"),
+        })? {
+            file.write_all(&chunk).map_err(|e| Error::io(temp, e))?;
+            done += chunk.len() as u64;
+            report(progress, done, meta.size);
+        }
+        if done != meta.size {
+            return Err(Error::Unreachable {
+                resource,
+                operation: "GetObject",
+                message: format!("got {done} of {} bytes", meta.size),
+            });
+        }
+        Ok(())
+    }
+
+    async fn ranged_download(
+        &self,
+        meta: &S3ObjectMetadata,
+        temp: &Path,
+        progress: &Option<Progress>,
+    ) -> Result<()> {
+        {
+            let file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
+            file.set_len(meta.size).map_err(|e| Error::io(temp, e))?;
+        }
+        let part_size = self.inner.part_size;
+        let ranges = meta.size.div_ceil(part_size);
+        let done = Arc::new(AtomicU64::new(0));
+        let resource = self.resource(&meta.key);
+        futures::stream::iter(0..ranges)
+            .map(|index| {
+                let done = done.clone();
+                let resource = resource.clone();
+                async move {
+                    let start = index * part_size;
+                    let end = (start + part_size).min(meta.size) - 1;
+                    let mut attempt = 1;
+                    let bytes = loop {
+                        match self.get_range(meta, start, end, &resource).await {
+                            Err(e) if e.is_transient() && attempt < BODY_ATTEMPTS => {
+                                warn!(key = %meta.key, start, attempt, error = %e, "range interrupted: fetching it again");
+                                attempt += 1;
+                            }
+                            other => break other?,
+                        }
+                    };
+                    let len = bytes.len() as u64;
+                    let path = temp.to_path_buf();
+                    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                        let mut file = std::fs::OpenOptions::new().write(true).open(&path)?;
+                        file.seek(SeekFrom::Start(start))?;
+                        file.write_all(&bytes)
+                    })
+                    .await
+                    .map_err(|e| blocking_err(temp, e))?
+                    .map_err(|e| Error::io(temp, e))?;
+                    let total = done.fetch_add(len, Ordering::SeqCst) + len;
+                    report(progress, total, meta.size);
+                    Ok(())
+                }
+            })
+            .buffer_unordered(self.inner.concurrency)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    /// One range of an object, whole or an error.
+    async fn get_range(
+        &self,
+        meta: &S3ObjectMetadata,
+        start: u64,
+        end: u64,
+        resource: &str,
+    ) -> Result<bytes::Bytes> {
+        let span = info_span!("s3.get_object_range", key = %meta.key, start, end);
+        let out = self
+            .inner
+            .client
+            .get_object()
+            .bucket(&self.inner.bucket)
+            .key(&meta.key)
+            .range(format!("bytes={start}-{end}"))
+            .if_match(format!("\"{}\"", meta.etag))
+            .send()
+            .instrument(span)
+            .await
+            .map_err(|e| Error::from_sdk(e, "GetObject", resource))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| Error::Unreachable {
+                resource: resource.to_owned(),
+                operation: "GetObject",
+                message: format!("the body was cut off: {e}"),
+            })?
+            .into_bytes();
+        if bytes.len() as u64 != end - start + 1 {
+            return Err(Error::Unreachable {
+                resource: resource.to_owned(),
+                operation: "GetObject",
+                message: format!("range {start}-{end}: got {} bytes", bytes.len()),
+            });
+        }
+        Ok(bytes)
+    }
+
+    /// Downloads through the local cache: one HEAD for the content identity; on a hit the
+    /// file is copied from the cache (no transfer), on a miss it is downloaded, verified, and
+    /// stored in the cache. A cache failure only costs a miss.
+    pub async fn download_cached(
+        &self,
+        key: &str,
+        dest: impl AsRef<Path>,
+    ) -> Result<DownloadStatus> {
+        crate::access::validate_key(key)?;
+        let dest = self.destination(key, dest.as_ref())?;
+        let meta = self.get_object_metadata(key).await?;
+        let id = meta.identity.cache_id();
+        let cache = self.cache().await;
+        if let Some(cache) = &cache {
+            let (cache_c, id_c, dest_c, size) =
+                (cache.clone(), id.clone(), dest.clone(), meta.size);
+            let mtime = meta.mtime;
+            let hit = tokio::task::spawn_blocking(move || {
+                if let Some(parent) = dest_c.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+                let copied = cache_c.copy_to(&id_c, Some(size), &dest_c);
+                if copied && let Ok(file) = std::fs::File::options().write(true).open(&dest_c) {
+                    let _ = file.set_modified(mtime);
+                }
+                copied
+            })
+            .await
+            .unwrap_or(false);
+            if hit {
+                debug!(key, "download_cached: cache hit");
+                return Ok(DownloadStatus {
+                    success: true,
+                    cache_hit: true,
+                    cache_write: false,
+                    path: dest,
+                });
+            }
+        }
+        self.download_verified(&meta, &dest, &None).await?;
+        let mut cache_write = false;
+        if let Some(cache) = cache {
+            let stored = dest.clone();
+            cache_write = tokio::task::spawn_blocking(move || cache.put_file(&id, &stored))
+                .await
+                .unwrap_or(false);
+        }
+        Ok(DownloadStatus {
+            success: true,
+            cache_hit: false,
+            cache_write,
+            path: dest,
+        })
+    }
+}
