@@ -243,16 +243,28 @@ async fn sqs(bench: &Bench) {
     let n = bench.n;
     let bodies: Vec<String> = (0..n).map(|i| format!("message {i}")).collect();
     bench
-        .measure("sqs.send", bench.repeats, "", async || {}, || async {
-            for body in &bodies {
-                queue.send(body).await.unwrap();
-            }
-        })
+        .measure(
+            "sqs.send",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                for body in &bodies {
+                    queue.send(body).await.unwrap();
+                }
+            },
+        )
         .await;
     bench
-        .measure("sqs.send_batch", bench.repeats, "", async || {}, || async {
-            assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
-        })
+        .measure(
+            "sqs.send_batch",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+            },
+        )
         .await;
     // Start the receive measurements from an empty queue holding exactly N messages.
     while !queue.receive_messages(None).await.unwrap().is_empty() {}

@@ -7,6 +7,9 @@ pub use awsimple_core::*;
 #[cfg(feature = "s3")]
 #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
 pub use awsimple_s3 as s3;
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub use awsimple_s3::S3Access;
 
 /// Amazon DynamoDB (feature `dynamodb`).
 #[cfg(feature = "dynamodb")]
@@ -20,8 +23,27 @@ pub use awsimple_dynamodb::DynamoDbAccess;
 #[cfg(feature = "sns")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sns")))]
 pub use awsimple_sns as sns;
+#[cfg(feature = "sns")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sns")))]
+pub use awsimple_sns::SnsAccess;
 
 /// Amazon SQS (feature `sqs`).
 #[cfg(feature = "sqs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 pub use awsimple_sqs as sqs;
+#[cfg(feature = "sqs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
+pub use awsimple_sqs::SqsAccess;
+
+/// The handles and the error type, for `use awsimple::prelude::*`.
+pub mod prelude {
+    pub use awsimple_core::{AwsAccess, Error, Result};
+    #[cfg(feature = "dynamodb")]
+    pub use awsimple_dynamodb::DynamoDbAccess;
+    #[cfg(feature = "s3")]
+    pub use awsimple_s3::S3Access;
+    #[cfg(feature = "sns")]
+    pub use awsimple_sns::SnsAccess;
+    #[cfg(feature = "sqs")]
+    pub use awsimple_sqs::SqsAccess;
+}
