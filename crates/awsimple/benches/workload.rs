@@ -284,6 +284,147 @@ async fn sqs(bench: &Bench) {
         .await;
 }
 
+async fn s3(bench: &Bench) {
+    use awsimple::S3Access;
+
+    let s3 = S3Access::builder(&bench.access, format!("rsbench-{}", bench.run))
+        .cache_dir(bench.folder.join("s3cache"))
+        .build()
+        .unwrap();
+    s3.create_bucket().await.unwrap();
+    let keys: Vec<String> = (0..bench.n).map(|i| format!("small/{i}")).collect();
+    bench
+        .measure(
+            "s3.write_string",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                for key in &keys {
+                    s3.write_string(&format!("hello {key}"), key).await.unwrap();
+                }
+            },
+        )
+        .await;
+    bench
+        .measure(
+            "s3.read_string",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                for key in &keys {
+                    s3.read_string(key).await.unwrap();
+                }
+            },
+        )
+        .await;
+    bench
+        .measure(
+            "s3.dir",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                assert_eq!(s3.dir("small/").await.unwrap().len(), keys.len());
+            },
+        )
+        .await;
+    let small = bench.folder.join("small.bin");
+    std::fs::write(&small, vec![7u8; 10_000]).unwrap();
+    s3.upload(&small, "cached/small.bin").await.unwrap();
+    let dests = bench.folder.join("dests");
+    std::fs::create_dir_all(&dests).unwrap();
+    s3.download_cached("cached/small.bin", dests.join("warm.bin"))
+        .await
+        .unwrap();
+    bench
+        .measure(
+            "s3.download_cached_hit",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                for i in 0..keys.len() {
+                    let status = s3
+                        .download_cached("cached/small.bin", dests.join(format!("d{i}.bin")))
+                        .await
+                        .unwrap();
+                    assert!(status.cache_hit);
+                }
+            },
+        )
+        .await;
+    if !bench.large {
+        return;
+    }
+    for mib in [64usize, 256] {
+        let path = big_file(&bench.folder, mib);
+        let key = format!("large/{mib}.bin");
+        bench
+            .measure(
+                &format!("s3.upload_{mib}mib"),
+                1,
+                "",
+                async || {},
+                || async {
+                    let options = awsimple::s3::UploadOptions::new().force(true);
+                    s3.upload_with(&path, &key, &options).await.unwrap();
+                },
+            )
+            .await;
+        bench
+            .measure(
+                &format!("s3.reupload_unchanged_{mib}mib"),
+                bench.repeats,
+                "",
+                async || {},
+                || async {
+                    assert!(!s3.upload(&path, &key).await.unwrap());
+                },
+            )
+            .await;
+        let down = bench.folder.join(format!("down-{mib}.bin"));
+        bench
+            .measure(
+                &format!("s3.download_{mib}mib"),
+                1,
+                "",
+                async || {},
+                || async {
+                    s3.download(&key, &down).await.unwrap();
+                },
+            )
+            .await;
+        let _ = std::fs::remove_file(&down);
+    }
+}
+
+async fn sns(bench: &Bench) {
+    let topic = awsimple::SnsAccess::builder(&bench.access, format!("rsbench-{}", bench.run))
+        .auto_create(true)
+        .build()
+        .unwrap();
+    topic.create_topic().await.unwrap();
+    let n = bench.n;
+    bench
+        .measure(
+            "sns.publish",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                for i in 0..n {
+                    topic
+                        .publish(&format!("message {i}"), None, None)
+                        .await
+                        .unwrap();
+                }
+            },
+        )
+        .await;
+}
+
 #[tokio::main]
 async fn main() {
     let folder = std::env::var_os("AWSIMPLE_BENCH_DIR")
@@ -302,6 +443,8 @@ async fn main() {
         folder,
     };
     hashing(&bench).await;
+    s3(&bench).await;
     dynamodb(&bench).await;
     sqs(&bench).await;
+    sns(&bench).await;
 }
