@@ -55,6 +55,7 @@ pub use access::{
 };
 pub use awsimple_core::{AwsAccess, Error, Result};
 pub use item::{Item, Key, KeyType, KeyValue, MAX_ITEM_SIZE, RawItem, raw_item_to_json};
+pub use metadata::{record_use, recorded_use};
 pub use miv::{MIV_ATTRIBUTE, MivTable};
 pub use table::{CreateTable, KeyAttribute, SECONDARY_INDEX_SUFFIX, SecondaryIndex, TableSchema};
 

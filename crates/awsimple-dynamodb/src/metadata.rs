@@ -24,19 +24,22 @@ fn metadata_handle(db: &DynamoDbAccess) -> Result<DynamoDbAccess> {
     DynamoDbAccess::builder(&db.inner.access, METADATA_TABLE).build()
 }
 
-fn key(table: &str) -> RawItem {
+fn key(service: &str, name: &str) -> RawItem {
     RawItem::from([
-        (
-            SERVICE.to_owned(),
-            AttributeValue::S(METADATA_SERVICE.to_owned()),
-        ),
-        (NAME.to_owned(), AttributeValue::S(table.to_owned())),
+        (SERVICE.to_owned(), AttributeValue::S(service.to_owned())),
+        (NAME.to_owned(), AttributeValue::S(name.to_owned())),
     ])
 }
 
 /// Writes the table's modification time `now`, creating the metadata table when missing.
 pub(crate) async fn write_mtime(db: &DynamoDbAccess, now: SystemTime) -> Result<()> {
-    let mut item = key(&db.inner.table);
+    write_record(db, METADATA_SERVICE, &db.inner.table, now).await
+}
+
+/// Writes the record (`service`, `name`) with time `now`, creating the metadata table when
+/// missing.
+async fn write_record(db: &DynamoDbAccess, service: &str, name: &str, now: SystemTime) -> Result<()> {
+    let mut item = key(service, name);
     item.insert(
         MTIME_F.to_owned(),
         AttributeValue::N(clock::epoch_seconds_text(now)),
@@ -46,7 +49,7 @@ pub(crate) async fn write_mtime(db: &DynamoDbAccess, now: SystemTime) -> Result<
         AttributeValue::S(clock::iso8601_utc(now)),
     );
     let put = || {
-        let span = info_span!("dynamodb.put_item", table = METADATA_TABLE, name = %db.inner.table);
+        let span = info_span!("dynamodb.put_item", table = METADATA_TABLE, service, name);
         db.inner
             .client
             .put_item()
@@ -82,13 +85,18 @@ pub(crate) async fn write_mtime(db: &DynamoDbAccess, now: SystemTime) -> Result<
 /// The table's recorded modification time; `None` when there is no record (or no metadata
 /// table).
 pub(crate) async fn read_mtime(db: &DynamoDbAccess) -> Result<Option<f64>> {
-    let span = info_span!("dynamodb.get_item", table = METADATA_TABLE, name = %db.inner.table);
+    read_record(db, METADATA_SERVICE, &db.inner.table).await
+}
+
+/// The time of the record (`service`, `name`); `None` when there is none.
+async fn read_record(db: &DynamoDbAccess, service: &str, name: &str) -> Result<Option<f64>> {
+    let span = info_span!("dynamodb.get_item", table = METADATA_TABLE, service, name);
     let result = db
         .inner
         .client
         .get_item()
         .table_name(METADATA_TABLE)
-        .set_key(Some(key(&db.inner.table)))
+        .set_key(Some(key(service, name)))
         .consistent_read(true)
         .send()
         .instrument(span)
@@ -110,4 +118,22 @@ pub(crate) async fn read_mtime(db: &DynamoDbAccess) -> Result<Option<f64>> {
         Some(AttributeValue::N(n)) => n.parse::<f64>().ok(),
         _ => None,
     }))
+}
+
+/// Records that `name` of `service` was used or modified now, in the metadata table shared with
+/// the Python package (for example `("sqs", queue name)` for pub/sub queues). Creates the
+/// metadata table when missing.
+pub async fn record_use(access: &awsimple_core::AwsAccess, service: &str, name: &str) -> Result<()> {
+    let db = DynamoDbAccess::builder(access, METADATA_TABLE).build()?;
+    write_record(&db, service, name, SystemTime::now()).await
+}
+
+/// When `name` of `service` was last recorded (`mtime_f`, seconds since the epoch), if ever.
+pub async fn recorded_use(
+    access: &awsimple_core::AwsAccess,
+    service: &str,
+    name: &str,
+) -> Result<Option<f64>> {
+    let db = DynamoDbAccess::builder(access, METADATA_TABLE).build()?;
+    read_record(&db, service, name).await
 }

@@ -35,6 +35,10 @@ pub use awsimple_sqs as sqs;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 pub use awsimple_sqs::SqsAccess;
 
+#[cfg(feature = "pubsub")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pubsub")))]
+pub mod pubsub;
+
 /// The handles and the error type, for `use awsimple::prelude::*`.
 pub mod prelude {
     pub use awsimple_core::{AwsAccess, Error, Result};
