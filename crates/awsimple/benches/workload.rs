@@ -214,7 +214,7 @@ async fn dynamodb(bench: &Bench) {
             },
         )
         .await;
-    let _ = table
+    let _ = reader
         .scan_table_cached::<awsimple::dynamodb::Item>()
         .await
         .unwrap();
@@ -225,7 +225,7 @@ async fn dynamodb(bench: &Bench) {
             "",
             async || {},
             || async {
-                let scan = table
+                let scan = reader
                     .scan_table_cached::<awsimple::dynamodb::Item>()
                     .await
                     .unwrap();
