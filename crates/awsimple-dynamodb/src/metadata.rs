@@ -38,7 +38,12 @@ pub(crate) async fn write_mtime(db: &DynamoDbAccess, now: SystemTime) -> Result<
 
 /// Writes the record (`service`, `name`) with time `now`, creating the metadata table when
 /// missing.
-async fn write_record(db: &DynamoDbAccess, service: &str, name: &str, now: SystemTime) -> Result<()> {
+async fn write_record(
+    db: &DynamoDbAccess,
+    service: &str,
+    name: &str,
+    now: SystemTime,
+) -> Result<()> {
     let mut item = key(service, name);
     item.insert(
         MTIME_F.to_owned(),
@@ -123,7 +128,11 @@ async fn read_record(db: &DynamoDbAccess, service: &str, name: &str) -> Result<O
 /// Records that `name` of `service` was used or modified now, in the metadata table shared with
 /// the Python package (for example `("sqs", queue name)` for pub/sub queues). Creates the
 /// metadata table when missing.
-pub async fn record_use(access: &awsimple_core::AwsAccess, service: &str, name: &str) -> Result<()> {
+pub async fn record_use(
+    access: &awsimple_core::AwsAccess,
+    service: &str,
+    name: &str,
+) -> Result<()> {
     let db = DynamoDbAccess::builder(access, METADATA_TABLE).build()?;
     write_record(&db, service, name, SystemTime::now()).await
 }

@@ -94,6 +94,7 @@ impl Fault {
 #[derive(Clone, Debug)]
 pub struct Rule {
     fault: Fault,
+    skip: u64,
     remaining: Option<u64>,
     method: Option<String>,
     contains: Option<String>,
@@ -104,6 +105,7 @@ impl Rule {
     pub fn new(fault: Fault) -> Self {
         Self {
             fault,
+            skip: 0,
             remaining: None,
             method: None,
             contains: None,
@@ -113,6 +115,13 @@ impl Rule {
     /// Applies to the first `n` matching requests only.
     pub fn first(mut self, n: u64) -> Self {
         self.remaining = Some(n);
+        self
+    }
+
+    /// Lets the first `n` matching requests through untouched (to fail, say, the second page
+    /// of a scan).
+    pub fn after(mut self, n: u64) -> Self {
+        self.skip = n;
         self
     }
 
@@ -371,11 +380,15 @@ async fn handle(mut client: TcpStream, upstream: SocketAddr, state: Arc<State>) 
         rules
             .iter_mut()
             .find(|rule| rule.matches(&method, &head_text))
-            .map(|rule| {
+            .and_then(|rule| {
+                if rule.skip > 0 {
+                    rule.skip -= 1;
+                    return None;
+                }
                 if let Some(n) = rule.remaining.as_mut() {
                     *n -= 1;
                 }
-                rule.fault.clone()
+                Some(rule.fault.clone())
             })
     };
     if fault.is_some() {
