@@ -553,3 +553,38 @@ async fn downloads_through_resets_and_slowdowns_are_identical_or_leave_nothing()
     assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
     let _ = SystemTime::now();
 }
+
+#[tokio::test]
+async fn public_readable_buckets_write_public_objects() {
+    let access = emulator_access().await;
+    let s3 = S3Access::builder(&access, unique_name("pub"))
+        .public_readable(true)
+        .build()
+        .unwrap();
+    assert!(s3.create_bucket().await.unwrap());
+    s3.write_string("for everyone", "public.txt").await.unwrap();
+    let acl = s3
+        .client()
+        .get_object_acl()
+        .bucket(s3.bucket())
+        .key("public.txt")
+        .send()
+        .await
+        .unwrap();
+    let public = acl.grants().iter().any(|g| {
+        g.grantee()
+            .and_then(|who| who.uri())
+            .is_some_and(|uri| uri.ends_with("/global/AllUsers"))
+            && g.permission().is_some_and(|p| p.as_str() == "READ")
+    });
+    assert!(public, "{:?}", acl.grants());
+    let controls = s3
+        .client()
+        .get_bucket_ownership_controls()
+        .bucket(s3.bucket())
+        .send()
+        .await
+        .unwrap();
+    let rules = controls.ownership_controls().unwrap().rules();
+    assert_eq!(rules[0].object_ownership().as_str(), "BucketOwnerPreferred");
+}
