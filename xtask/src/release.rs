@@ -167,12 +167,38 @@ pub(crate) fn release(args: &[String]) -> Result {
 
     step(&format!("bump every crate to {version}"));
     let root = root();
+    let touched = ["Cargo.toml", "Cargo.lock", "CHANGELOG.md"];
+    let result = bump_check_and_package(&root, &version, publish);
+    if !publish || result.is_err() {
+        // A dry run (or a failed release) leaves the tree as it found it.
+        git(&[&["checkout", "--"][..], &touched[..]].concat())?;
+        let status = git(&["status", "--porcelain"])?;
+        if !status.trim().is_empty() {
+            return Err(format!(
+                "the tree is not clean after the release run:\n{status}"
+            ));
+        }
+    }
+    result?;
+    if publish {
+        println!("\nreleased {version}: push the commit and the tag v{version}");
+    } else {
+        println!(
+            "\ndry run of {version} passed: bumped, checked and packaged every crate, then put \
+             the tree back as it was. `cargo xtask release {version} --publish` commits, tags \
+             and publishes."
+        );
+    }
+    Ok(())
+}
+
+fn bump_check_and_package(root: &Path, version: &str, publish: bool) -> Result {
     edit(&root.join("Cargo.toml"), |text| {
-        bump_manifest(text, &version)
+        bump_manifest(text, version)
     })?;
     let date = today()?;
     edit(&root.join("CHANGELOG.md"), |text| {
-        bump_changelog(text, &version, &date)
+        bump_changelog(text, version, &date)
     })?;
     run(
         cargo().args(["update", "--workspace"]),
@@ -181,49 +207,35 @@ pub(crate) fn release(args: &[String]) -> Result {
 
     crate::ci()?;
 
-    step("commit and tag");
-    git(&[
-        "commit",
-        "--all",
-        "--message",
-        &format!("Release {version}"),
-    ])?;
-    git(&[
-        "tag",
-        "--annotate",
-        &format!("v{version}"),
-        "--message",
-        &format!("awsimple {version}"),
-    ])?;
-
     step("package every crate in dependency order");
     let mut package = cargo();
-    package.args(["publish", "--dry-run"]);
+    package.args(["publish", "--dry-run", "--allow-dirty"]);
     for krate in CRATES {
         package.args(["--package", krate]);
     }
     run(&mut package, "cargo publish --dry-run")?;
 
     if publish {
-        step("publish to crates.io");
+        step("commit, tag and publish to crates.io");
+        git(&[
+            "commit",
+            "--all",
+            "--message",
+            &format!("Release {version}"),
+        ])?;
+        git(&[
+            "tag",
+            "--annotate",
+            &format!("v{version}"),
+            "--message",
+            &format!("awsimple {version}"),
+        ])?;
         let mut publish = cargo();
         publish.arg("publish");
         for krate in CRATES {
             publish.args(["--package", krate]);
         }
         run(&mut publish, "cargo publish")?;
-        println!("\nreleased {version}: push the commit and the tag v{version}");
-    } else {
-        println!(
-            "\n{version} is committed, tagged and packaged; nothing was published. \
-             Publish with `cargo xtask release {version} --publish` on a clean checkout of the \
-             tag, or `cargo publish {}`.",
-            CRATES
-                .iter()
-                .map(|c| format!("-p {c}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
     }
     Ok(())
 }

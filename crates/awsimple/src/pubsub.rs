@@ -451,6 +451,7 @@ mod tests {
         assert_eq!(name_hash("channel-a"), "mmwc0mrdd7qp2qsh5q5xx6ln3m0089p");
         assert_eq!(name_hash(""), "phoiac9h4m842xq45sp7s6u21eteeq1");
         assert_eq!(topic_name("test"), "psjrwjerxiekdtj9k82lg930wpkr6tq6r");
+        assert_eq!(topic_name("mychannel"), "psqxp15vwuhr7rwp8thy85r9824upc1");
         assert_eq!(
             name_hash(&topic_name("test")),
             "rj5atefp44c77s7s26s3cpzhjyk08sr"
