@@ -331,7 +331,8 @@ impl DiskCache {
                     "entry changed size while copying",
                 ));
             }
-            temp.as_file().sync_data()?;
+            // No fsync: the rename already makes the copy all-or-nothing for every reader, and
+            // a hit is on the hot path (the entry itself was synced when it was stored).
             temp.persist(dest).map_err(|e| e.error)?;
             Ok(())
         })();

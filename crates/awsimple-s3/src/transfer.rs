@@ -55,25 +55,50 @@ fn integrity(resource: &str, algorithm: &str, expected: &str, actual: &str) -> E
     }
 }
 
-/// Checks a finished file against an identity.
-fn verify_file(resource: &str, expected: &Identity, path: &Path) -> Result<()> {
-    match expected {
-        Identity::Sha512(hex) => {
-            let actual = awsimple_core::sha512_file(path)?.to_hex();
-            if &actual != hex {
-                return Err(integrity(resource, "SHA-512", hex, &actual));
-            }
+/// The checksum of an object's identity, computed as the bytes stream past in order.
+pub(crate) struct ContentCheck {
+    sha512: Option<awsimple_core::Sha512Hasher>,
+    crc64: Option<Crc64>,
+    expected: Identity,
+}
+
+impl ContentCheck {
+    pub(crate) fn new(expected: &Identity) -> Self {
+        Self {
+            sha512: matches!(expected, Identity::Sha512(_)).then(awsimple_core::Sha512Hasher::new),
+            crc64: matches!(expected, Identity::Crc64Nvme(_)).then(Crc64::new),
+            expected: expected.clone(),
         }
-        Identity::Crc64Nvme(b64) => {
-            let (_, crc) = identity::hash_file(path, true)?;
-            let actual = crc.unwrap_or_default();
-            if &actual != b64 {
-                return Err(integrity(resource, "CRC64NVME", b64, &actual));
-            }
-        }
-        Identity::Substitute(_) => {}
     }
-    Ok(())
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        if let Some(h) = self.sha512.as_mut() {
+            h.update(data);
+        }
+        if let Some(c) = self.crc64.as_mut() {
+            c.update(data);
+        }
+    }
+
+    /// Compares with the identity (a substitute identity checks nothing).
+    pub(crate) fn verify(self, resource: &str) -> Result<()> {
+        match (&self.expected, self.sha512, self.crc64) {
+            (Identity::Sha512(hex), Some(h), _) => {
+                let actual = h.finish().to_hex();
+                if &actual != hex {
+                    return Err(integrity(resource, "SHA-512", hex, &actual));
+                }
+            }
+            (Identity::Crc64Nvme(b64), _, Some(c)) => {
+                let actual = c.finish();
+                if &actual != b64 {
+                    return Err(integrity(resource, "CRC64NVME", b64, &actual));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 fn blocking_err(path: &Path, e: tokio::task::JoinError) -> Error {
@@ -364,17 +389,16 @@ impl S3Access {
             .tempfile_in(&parent)
             .map_err(|e| Error::io(&parent, e))?;
         let temp_path = temp.path().to_path_buf();
-        if meta.size > self.inner.multipart_threshold {
-            self.ranged_download(meta, &temp_path, progress).await?;
+        // The content is checked as it arrives (in order), so verifying costs no second pass.
+        let check = if meta.size > self.inner.multipart_threshold {
+            self.ranged_download(meta, &temp_path, progress).await?
         } else {
-            self.single_download(meta, &temp_path, progress).await?;
-        }
-        let resource = self.resource(&meta.key);
-        let expected = meta.identity.clone();
+            self.single_download(meta, &temp_path, progress).await?
+        };
+        check.verify(&self.resource(&meta.key))?;
         let mtime = meta.mtime;
         let dest = dest.to_path_buf();
         tokio::task::spawn_blocking(move || -> Result<()> {
-            verify_file(&resource, &expected, temp.path())?;
             temp.as_file()
                 .set_modified(mtime)
                 .map_err(|e| Error::io(temp.path(), e))?;
@@ -393,7 +417,7 @@ impl S3Access {
         meta: &S3ObjectMetadata,
         temp: &Path,
         progress: &Option<Progress>,
-    ) -> Result<()> {
+    ) -> Result<ContentCheck> {
         let mut attempt = 1;
         loop {
             match self.single_download_once(meta, temp, progress).await {
@@ -411,7 +435,7 @@ impl S3Access {
         meta: &S3ObjectMetadata,
         temp: &Path,
         progress: &Option<Progress>,
-    ) -> Result<()> {
+    ) -> Result<ContentCheck> {
         let resource = self.resource(&meta.key);
         let span = info_span!("s3.get_object", bucket = %self.inner.bucket, key = %meta.key);
         let out = self
@@ -428,6 +452,7 @@ impl S3Access {
             .map_err(|e| Error::from_sdk(e, "GetObject", resource.clone()))?;
         let mut body = out.body;
         let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
+        let mut check = ContentCheck::new(&meta.identity);
         let mut done = 0u64;
         while let Some(chunk) = body.try_next().await.map_err(|e| Error::Unreachable {
             resource: resource.clone(),
@@ -435,6 +460,7 @@ impl S3Access {
             message: format!("the body was cut off: {e}"),
         })? {
             file.write_all(&chunk).map_err(|e| Error::io(temp, e))?;
+            check.update(&chunk);
             done += chunk.len() as u64;
             report(progress, done, meta.size);
         }
@@ -445,59 +471,58 @@ impl S3Access {
                 message: format!("got {done} of {} bytes", meta.size),
             });
         }
-        Ok(())
+        Ok(check)
     }
 
+    /// Parallel ranged GETs (`concurrency` in flight), consumed in order: each range is
+    /// hashed and appended as soon as the ones before it are, so memory stays at about
+    /// `part size x concurrency` and the checksum needs no second pass over the file.
     async fn ranged_download(
         &self,
         meta: &S3ObjectMetadata,
         temp: &Path,
         progress: &Option<Progress>,
-    ) -> Result<()> {
-        {
-            let file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
-            file.set_len(meta.size).map_err(|e| Error::io(temp, e))?;
-        }
+    ) -> Result<ContentCheck> {
         let part_size = self.inner.part_size;
         let ranges = meta.size.div_ceil(part_size);
-        let done = Arc::new(AtomicU64::new(0));
         let resource = self.resource(&meta.key);
-        futures::stream::iter(0..ranges)
+        let mut parts = futures::stream::iter(0..ranges)
             .map(|index| {
-                let done = done.clone();
                 let resource = resource.clone();
                 async move {
                     let start = index * part_size;
                     let end = (start + part_size).min(meta.size) - 1;
                     let mut attempt = 1;
-                    let bytes = loop {
+                    loop {
                         match self.get_range(meta, start, end, &resource).await {
                             Err(e) if e.is_transient() && attempt < BODY_ATTEMPTS => {
                                 warn!(key = %meta.key, start, attempt, error = %e, "range interrupted: fetching it again");
                                 attempt += 1;
                             }
-                            other => break other?,
+                            other => break other,
                         }
-                    };
-                    let len = bytes.len() as u64;
-                    let path = temp.to_path_buf();
-                    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                        let mut file = std::fs::OpenOptions::new().write(true).open(&path)?;
-                        file.seek(SeekFrom::Start(start))?;
-                        file.write_all(&bytes)
-                    })
-                    .await
-                    .map_err(|e| blocking_err(temp, e))?
-                    .map_err(|e| Error::io(temp, e))?;
-                    let total = done.fetch_add(len, Ordering::SeqCst) + len;
-                    report(progress, total, meta.size);
-                    Ok(())
+                    }
                 }
             })
-            .buffer_unordered(self.inner.concurrency)
-            .try_collect::<Vec<()>>()
-            .await?;
-        Ok(())
+            .buffered(self.inner.concurrency);
+        let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
+        let mut check = ContentCheck::new(&meta.identity);
+        let mut done = 0u64;
+        while let Some(bytes) = parts.next().await {
+            let bytes = bytes?;
+            done += bytes.len() as u64;
+            let path = temp.to_path_buf();
+            (file, check) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+                check.update(&bytes);
+                file.write_all(&bytes)?;
+                Ok((file, check))
+            })
+            .await
+            .map_err(|e| blocking_err(&path, e))?
+            .map_err(|e| Error::io(temp, e))?;
+            report(progress, done, meta.size);
+        }
+        Ok(check)
     }
 
     /// One range of an object, whole or an error.

@@ -384,18 +384,23 @@ async fn s3(bench: &Bench) {
                 },
             )
             .await;
+        // Downloads run in a fresh process, so the peak memory is the download's own (this
+        // process keeps what the allocator holds after the uploads).
         let down = bench.folder.join(format!("down-{mib}.bin"));
-        bench
-            .measure(
-                &format!("s3.download_{mib}mib"),
-                1,
-                "",
-                async || {},
-                || async {
-                    s3.download(&key, &down).await.unwrap();
-                },
+        let child = std::process::Command::new(std::env::current_exe().unwrap())
+            .env(
+                CHILD,
+                format!(
+                    "s3.download_{mib}mib|{}|{key}|{}",
+                    s3.bucket(),
+                    down.display()
+                ),
             )
-            .await;
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(child.status.success(), "the download child failed");
+        print!("{}", String::from_utf8_lossy(&child.stdout));
         let _ = std::fs::remove_file(&down);
     }
 }
@@ -425,8 +430,32 @@ async fn sns(bench: &Bench) {
         .await;
 }
 
+const CHILD: &str = "AWSIMPLE_BENCH_CHILD";
+
+/// The child side of a measurement in a fresh process: `name|bucket|key|dest`.
+async fn child(spec: &str) {
+    let parts: Vec<&str> = spec.split('|').collect();
+    let access = AwsAccess::new().await.unwrap();
+    let s3 = awsimple::S3Access::new(&access, parts[1]).unwrap();
+    reset_peak_rss();
+    let start = Instant::now();
+    s3.download(parts[2], parts[3]).await.unwrap();
+    let time = start.elapsed().as_secs_f64();
+    report(
+        parts[0],
+        vec![time],
+        access.request_counter().total(),
+        peak_rss(),
+        "fresh process",
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    if let Ok(spec) = std::env::var(CHILD) {
+        child(&spec).await;
+        return;
+    }
     let folder = std::env::var_os("AWSIMPLE_BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("awsimple-bench"));
