@@ -370,10 +370,122 @@ async fn download_cached_hits_with_one_request() {
 }
 
 const CHILD: &str = "AWSIMPLE_S3_TEST_CHILD";
+const OBJECT_SIZE: usize = 1024 * 1024;
+/// Room for two and a half objects: downloading four forces evictions.
+const CACHE_LIMIT: u64 = 5 * OBJECT_SIZE as u64 / 2;
+
+fn small_cache(dir: &str) -> DiskCache {
+    DiskCache::builder("s3")
+        .dir(dir)
+        .max_bytes(CACHE_LIMIT)
+        .max_free_fraction(1.0)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn several_processes_download_cached_with_evictions() {
+    if let Ok(spec) = std::env::var(CHILD) {
+        let parts: Vec<&str> = spec.split('|').collect();
+        let access = access_at(parts[0]).await;
+        let s3 = S3Access::builder(&access, parts[1])
+            .cache(small_cache(parts[2]))
+            .build()
+            .unwrap();
+        let seed: usize = parts[4].parse().unwrap();
+        for round in 0..8 {
+            // The shared object, and the others in an order of this child's own.
+            let key = if round % 2 == 0 {
+                "shared.bin".to_owned()
+            } else {
+                format!("o{}.bin", (round + seed) % 3)
+            };
+            s3.download_cached(&key, Path::new(parts[3]).join(format!("{round}-{key}")))
+                .await
+                .unwrap();
+        }
+        return;
+    }
+    let access = emulator_access().await;
+    let cache = tempfile::tempdir().unwrap();
+    let s3 = bucket(&access, cache.path()).await;
+    let mut objects = vec![("shared.bin".to_owned(), data(OBJECT_SIZE, 6))];
+    for i in 0..3 {
+        objects.push((format!("o{i}.bin"), data(OBJECT_SIZE, 10 + i)));
+    }
+    for (key, content) in &objects {
+        s3.write_bytes(content.clone(), key).await.unwrap();
+    }
+    let outs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = outs
+        .iter()
+        .enumerate()
+        .map(|(seed, out)| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "several_processes_download_cached_with_evictions",
+                    "--quiet",
+                ])
+                .env(
+                    CHILD,
+                    format!(
+                        "{}|{}|{}|{}|{seed}",
+                        emulator_endpoint(),
+                        s3.bucket(),
+                        cache.path().display(),
+                        out.path().display()
+                    ),
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    for out in &outs {
+        let files: Vec<_> = std::fs::read_dir(out.path()).unwrap().flatten().collect();
+        assert_eq!(files.len(), 8);
+        for file in files {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let key = name.split_once('-').unwrap().1;
+            let expected = &objects.iter().find(|(k, _)| k == key).unwrap().1;
+            assert!(
+                std::fs::read(file.path()).unwrap() == *expected,
+                "{name} is byte-identical"
+            );
+        }
+    }
+    let cache = small_cache(cache.path().to_str().unwrap());
+    assert!(
+        cache.total_size() <= CACHE_LIMIT + OBJECT_SIZE as u64,
+        "within its limit (plus at most one entry): {}",
+        cache.total_size()
+    );
+    for id in cache.ids() {
+        assert_eq!(
+            cache.read(&id, None).unwrap().len(),
+            OBJECT_SIZE,
+            "{id} is whole"
+        );
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(cache.dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no partial entries: {leftovers:?}");
+}
+
+const PAIR_CHILD: &str = "AWSIMPLE_S3_TEST_PAIR_CHILD";
 
 #[tokio::test]
 async fn two_processes_download_cached_the_same_object() {
-    if let Ok(spec) = std::env::var(CHILD) {
+    if let Ok(spec) = std::env::var(PAIR_CHILD) {
         let parts: Vec<&str> = spec.split('|').collect();
         let access = access_at(parts[0]).await;
         let s3 = S3Access::builder(&access, parts[1])
@@ -404,7 +516,7 @@ async fn two_processes_download_cached_the_same_object() {
                     "--quiet",
                 ])
                 .env(
-                    CHILD,
+                    PAIR_CHILD,
                     format!(
                         "{}|{}|{}|{}",
                         emulator_endpoint(),

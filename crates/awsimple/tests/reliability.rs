@@ -65,9 +65,39 @@ async fn s3_upload_of_32_mib_through_resets_and_slowdowns() {
     assert!(s3.upload(&file, "ok.bin").await.unwrap());
     assert!(proxy.faults_applied() >= 4, "{}", proxy.faults_applied());
     proxy.clear_rules();
+    // The download of the same 32 MiB through cut-off responses and SlowDowns.
+    proxy.add_rule(
+        Rule::new(Fault::ResetResponseAfter(300_000))
+            .method("GET")
+            .first(3),
+    );
+    proxy.add_rule(Rule::new(Fault::s3_slow_down()).method("GET").first(2));
     let back = dir.path().join("back.bin");
+    let applied = proxy.faults_applied();
     s3.download("ok.bin", &back).await.unwrap();
+    assert!(
+        proxy.faults_applied() >= applied + 5,
+        "the download met its faults"
+    );
     assert!(std::fs::read(&back).unwrap() == content, "identical bytes");
+    proxy.clear_rules();
+
+    // Persistent download faults: a typed error, no destination file, no cache entry.
+    proxy.add_rule(Rule::new(Fault::ResetResponseAfter(1000)).method("GET"));
+    let never = dir.path().join("never-down.bin");
+    let err = s3.download_cached("ok.bin", &never).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert!(!never.exists());
+    let cached: Vec<_> = std::fs::read_dir(cache.path())
+        .map(|d| d.flatten().filter(|e| e.path().is_file()).collect())
+        .unwrap_or_default();
+    assert!(
+        cached
+            .iter()
+            .all(|e| e.file_name().to_string_lossy().starts_with('.')),
+        "no cache entry: {cached:?}"
+    );
+    proxy.clear_rules();
 
     // Persistent: a typed error, and the multipart upload is aborted, not left behind.
     proxy.add_rule(Rule::new(Fault::s3_slow_down()).head_contains("partNumber=4"));
