@@ -9,8 +9,8 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, ChecksumMode, CreateBucketConfiguration, ObjectCannedAcl,
-    ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+    BucketLocationConstraint, ChecksumAlgorithm, ChecksumMode, CreateBucketConfiguration,
+    ObjectCannedAcl, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
 };
 use awsimple_cache::DiskCache;
 use awsimple_core::{AwsAccess, Error, Result};
@@ -383,8 +383,10 @@ impl S3Access {
     // ---- buckets ----------------------------------------------------------------------------
 
     /// Creates the bucket in the access's region (no location constraint in us-east-1).
-    /// `Ok(false)` when it exists and is yours; [`Error::OwnedByAnother`] when the name is
-    /// taken by another account. With `public_readable`, the bucket is opened for public reads.
+    /// `Ok(false)` when it exists and is yours (a HEAD and a ListBuckets then, no CreateBucket,
+    /// which in us-east-1 would reset the bucket's ACL); [`Error::OwnedByAnother`] when the name
+    /// is taken by another account, even one that lets you read the bucket. With
+    /// `public_readable`, the bucket is opened for public reads.
     pub async fn create_bucket(&self) -> Result<bool> {
         // us-east-1 answers 200 to re-creating a bucket you own, so ask first: 200 = ours,
         // 403 = someone else's, 404 = free.
@@ -400,6 +402,13 @@ impl S3Access {
             .map_err(|e| Error::from_sdk(e, "HeadBucket", self.bucket_resource()))
         {
             Ok(_) => {
+                // A bucket of another account answers 200 too when it lets us read it (a public
+                // bucket, a cross-account policy): only our own ListBuckets tells them apart.
+                if !self.bucket_is_ours().await? {
+                    return Err(Error::OwnedByAnother {
+                        resource: self.bucket_resource(),
+                    });
+                }
                 if self.inner.public_readable {
                     self.open_for_public_reads().await?;
                 }
@@ -439,6 +448,33 @@ impl S3Access {
             self.open_for_public_reads().await?;
         }
         Ok(created)
+    }
+
+    /// Is the bucket among this account's own (ListBuckets, filtered by the name as prefix)?
+    async fn bucket_is_ours(&self) -> Result<bool> {
+        let span = info_span!("s3.list_buckets", prefix = %self.inner.bucket);
+        let mut pages = self
+            .inner
+            .client
+            .list_buckets()
+            .prefix(&self.inner.bucket)
+            .into_paginator()
+            .send();
+        async {
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| Error::from_sdk(e, "ListBuckets", "S3 buckets"))?;
+                if page
+                    .buckets()
+                    .iter()
+                    .any(|b| b.name() == Some(self.inner.bucket.as_str()))
+                {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        .instrument(span)
+        .await
     }
 
     async fn open_for_public_reads(&self) -> Result<()> {
@@ -552,6 +588,9 @@ impl S3Access {
             .bucket(&self.inner.bucket)
             .key(key)
             .body(body)
+            // The SDK cannot compute SHA-512 itself: the value is ours, the algorithm header
+            // tells S3 which checksum to store (moto stores none without it).
+            .checksum_algorithm(ChecksumAlgorithm::Sha512)
             .checksum_sha512(digest.to_base64())
             .metadata(SHA512_METADATA, digest.to_hex());
         if self.inner.public_readable {
@@ -594,15 +633,12 @@ impl S3Access {
                 .map(String::as_str),
             native_crc64: out.checksum_crc64_nvme(),
         });
+        let checksum = crate::transfer::sdk_checksum_name(&out);
         let bytes = out
             .body
             .collect()
             .await
-            .map_err(|e| Error::Unreachable {
-                resource: self.resource(key),
-                operation: "GetObject",
-                message: format!("the body was cut off: {e}"),
-            })?
+            .map_err(|e| crate::transfer::body_error(&self.resource(key), checksum, e))?
             .to_vec();
         crate::transfer::verify_bytes(&self.resource(key), &expected, &bytes)?;
         Ok(bytes)

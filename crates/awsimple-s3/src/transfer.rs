@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     ChecksumAlgorithm, ChecksumMode, ChecksumType, CompletedMultipartUpload, CompletedPart,
@@ -44,6 +45,52 @@ pub(crate) fn verify_bytes(resource: &str, expected: &Identity, bytes: &[u8]) ->
         Identity::Substitute(_) => {}
     }
     Ok(())
+}
+
+/// The checksum the SDK validates a GET response against, in the SDK's order of preference
+/// (it validates CRC64NVME, CRC32C, CRC32, SHA-1 and SHA-256, not SHA-512).
+pub(crate) fn sdk_checksum_name(out: &GetObjectOutput) -> &'static str {
+    if out.checksum_crc64_nvme().is_some() {
+        "CRC64NVME"
+    } else if out.checksum_crc32_c().is_some() {
+        "CRC32C"
+    } else if out.checksum_crc32().is_some() {
+        "CRC32"
+    } else if out.checksum_sha1().is_some() {
+        "SHA-1"
+    } else {
+        "SHA-256"
+    }
+}
+
+/// A failed response body: [`Error::Integrity`] when the SDK's own response-checksum
+/// validation failed (the body does not match the stored checksum; not worth a retry),
+/// otherwise a transient [`Error::Unreachable`] (the body was cut off).
+pub(crate) fn body_error(
+    resource: &str,
+    checksum: &'static str,
+    e: aws_smithy_types::byte_stream::error::Error,
+) -> Error {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(current) = source {
+        if let Some(aws_smithy_checksums::body::validate::Error::ChecksumMismatch {
+            expected,
+            actual,
+        }) = current.downcast_ref()
+        {
+            return integrity(resource, checksum, &hex_of(expected), &hex_of(actual));
+        }
+        source = current.source();
+    }
+    Error::Unreachable {
+        resource: resource.to_owned(),
+        operation: "GetObject",
+        message: format!("the body was cut off: {e}"),
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn integrity(resource: &str, algorithm: &str, expected: &str, actual: &str) -> Error {
@@ -450,15 +497,16 @@ impl S3Access {
             .instrument(span)
             .await
             .map_err(|e| Error::from_sdk(e, "GetObject", resource.clone()))?;
+        let checksum = sdk_checksum_name(&out);
         let mut body = out.body;
         let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
         let mut check = ContentCheck::new(&meta.identity);
         let mut done = 0u64;
-        while let Some(chunk) = body.try_next().await.map_err(|e| Error::Unreachable {
-            resource: resource.clone(),
-            operation: "GetObject",
-            message: format!("the body was cut off: {e}"),
-        })? {
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| body_error(&resource, checksum, e))?
+        {
             file.write_all(&chunk).map_err(|e| Error::io(temp, e))?;
             check.update(&chunk);
             done += chunk.len() as u64;
@@ -546,15 +594,12 @@ impl S3Access {
             .instrument(span)
             .await
             .map_err(|e| Error::from_sdk(e, "GetObject", resource))?;
+        let checksum = sdk_checksum_name(&out);
         let bytes = out
             .body
             .collect()
             .await
-            .map_err(|e| Error::Unreachable {
-                resource: resource.to_owned(),
-                operation: "GetObject",
-                message: format!("the body was cut off: {e}"),
-            })?
+            .map_err(|e| body_error(resource, checksum, e))?
             .into_bytes();
         if bytes.len() as u64 != end - start + 1 {
             return Err(Error::Unreachable {

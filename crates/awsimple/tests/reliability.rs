@@ -52,7 +52,10 @@ async fn s3_upload_of_32_mib_through_resets_and_slowdowns() {
             .first(2),
     );
     proxy.add_rule(
-        Rule::new(Fault::ResetRequestAfter(1_000_000))
+        // (A request cut mid-body is not used on parts: moto stores a truncated part where S3
+        // would reject it, and that stale part can race the retry. Request resets are covered
+        // by the fault proxy's own tests.)
+        Rule::new(Fault::ResetResponseAfter(0))
             .head_contains("partNumber=3")
             .first(1),
     );
