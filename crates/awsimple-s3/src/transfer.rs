@@ -24,6 +24,8 @@ use crate::identity::{self, Crc64, Identity, SHA512_METADATA};
 const MTIME_TOLERANCE_SECS: u64 = 10;
 /// Attempts of a GET whose body is cut off (the SDK retries requests, not bodies).
 const BODY_ATTEMPTS: usize = 3;
+/// Attempts of CompleteMultipartUpload (S3 can answer it with 200 and an error body).
+const COMPLETE_ATTEMPTS: usize = 4;
 
 /// Checks bytes against an identity (SHA-512 or CRC64NVME; a substitute checks nothing).
 pub(crate) fn verify_bytes(resource: &str, expected: &Identity, bytes: &[u8]) -> Result<()> {
@@ -374,25 +376,49 @@ impl S3Access {
             .try_collect()
             .await?;
         completed.sort_by_key(|p| p.part_number());
-        let span = info_span!("s3.complete_multipart_upload", key, parts);
-        self.inner
-            .client
-            .complete_multipart_upload()
-            .bucket(&self.inner.bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(completed))
-                    .build(),
-            )
-            .checksum_crc64_nvme(crc64)
-            .checksum_type(ChecksumType::FullObject)
-            .send()
-            .instrument(span)
-            .await
-            .map_err(|e| Error::from_sdk(e, "CompleteMultipartUpload", resource.clone()))?;
-        Ok(())
+        let upload = CompletedMultipartUpload::builder()
+            .set_parts(Some(completed))
+            .build();
+        // S3 may answer CompleteMultipartUpload with 200 and an error in the body (AWS: retry
+        // the call); it is idempotent for the same upload id. moto does it now and then too.
+        let mut attempt = 1;
+        loop {
+            let span = info_span!("s3.complete_multipart_upload", key, parts, attempt);
+            let result = self
+                .inner
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.inner.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .multipart_upload(upload.clone())
+                .checksum_crc64_nvme(crc64.clone())
+                .checksum_type(ChecksumType::FullObject)
+                .send()
+                .instrument(span)
+                .await
+                .map_err(|e| Error::from_sdk(e, "CompleteMultipartUpload", resource.clone()));
+            match result {
+                Ok(_) => return Ok(()),
+                Err(e)
+                    if attempt < COMPLETE_ATTEMPTS
+                        && (e.is_transient()
+                            || matches!(
+                                e,
+                                Error::Service {
+                                    status: Some(200),
+                                    ..
+                                }
+                            )) =>
+                {
+                    warn!(key, attempt, error = %e, "CompleteMultipartUpload failed: retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt as u64))
+                        .await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Downloads an object to `dest` (a file, or an existing folder where the key becomes the

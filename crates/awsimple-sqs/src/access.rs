@@ -1,6 +1,6 @@
 //! [`SqsAccess`]: one queue, its messages, and the visibility timeout.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -26,6 +26,9 @@ pub const BATCH_SIZE: usize = 10;
 pub const LONG_POLL_WAIT: Duration = Duration::from_secs(20);
 /// Attempts for batch entries that failed (the SDK retries whole requests on its own).
 const BATCH_ENTRY_ATTEMPTS: usize = 3;
+/// Received-but-not-deleted messages remembered for the work-time history before old ones are
+/// pruned.
+const IN_FLIGHT_LIMIT: usize = 10_000;
 
 /// Checks an SQS queue name: 1 to 80 ASCII letters, digits, `-` or `_`, plus `.fifo` at the end
 /// of a FIFO queue's name (counted in the 80).
@@ -85,12 +88,21 @@ pub struct Message {
     /// String message attributes sent with it.
     pub attributes: BTreeMap<String, String>,
     received: Instant,
+    /// When SQS may hand it out again at the earliest (receive request sent + visibility
+    /// timeout).
+    visible_again: Instant,
 }
 
 impl Message {
     /// When this process received it.
     pub fn received_at(&self) -> Instant {
         self.received
+    }
+
+    /// The earliest moment SQS may deliver it again if it is not deleted (or its visibility
+    /// changed) by then.
+    pub fn visible_again_at(&self) -> Instant {
+        self.visible_again
     }
 }
 
@@ -130,6 +142,7 @@ pub struct SqsAccessBuilder {
     message_group_id: Option<String>,
     history_dir: Option<PathBuf>,
     max_message_size: usize,
+    content_based_deduplication: bool,
 }
 
 impl SqsAccessBuilder {
@@ -176,6 +189,14 @@ impl SqsAccessBuilder {
     /// Folder of the work-time history (default: the per-user data folder of awsimple).
     pub fn history_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.history_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether [`SqsAccess::create_queue`] turns on content-based deduplication for a FIFO
+    /// queue (default true). Without it, every message sent to the queue needs a
+    /// deduplication id ([`SqsAccess::send_with_deduplication_id`]).
+    pub fn content_based_deduplication(mut self, on: bool) -> Self {
+        self.content_based_deduplication = on;
         self
     }
 
@@ -256,7 +277,9 @@ impl SqsAccessBuilder {
                 auto_create: self.auto_create,
                 long_poll: self.long_poll,
                 max_message_size: self.max_message_size,
-                url: OnceCell::new(),
+                content_based_deduplication: self.content_based_deduplication,
+                url: Mutex::new(None),
+                arn: OnceCell::new(),
                 first_receive_done: std::sync::atomic::AtomicBool::new(false),
                 history_path,
                 state: Mutex::new(State {
@@ -300,7 +323,10 @@ pub(crate) struct Inner {
     fifo: bool,
     group_id: String,
     max_message_size: usize,
-    url: OnceCell<String>,
+    content_based_deduplication: bool,
+    /// The queue URL once looked up; forgotten when the queue is deleted or found missing.
+    url: Mutex<Option<String>>,
+    arn: OnceCell<String>,
     pub(crate) first_receive_done: std::sync::atomic::AtomicBool,
     history_path: PathBuf,
     state: Mutex<State>,
@@ -360,6 +386,7 @@ impl SqsAccess {
             message_group_id: None,
             history_dir: None,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            content_based_deduplication: true,
         }
     }
 
@@ -386,10 +413,12 @@ impl SqsAccess {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Maps an SDK error; a "queue does not exist" answer also forgets the cached URL, so the
+    /// next call looks the queue up again (it may have been deleted and created anew).
     fn sdk_err<E>(
         &self,
         operation: &'static str,
-    ) -> impl FnOnce(aws_sdk_sqs::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> Error
+    ) -> impl FnOnce(aws_sdk_sqs::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> Error + '_
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata
             + std::error::Error
@@ -397,14 +426,50 @@ impl SqsAccess {
             + Sync
             + 'static,
     {
-        let resource = self.inner.resource.clone();
-        move |e| Error::from_sdk(e, operation, resource)
+        move |e| {
+            let error = Error::from_sdk(e, operation, self.inner.resource.clone());
+            if error.is_not_found() {
+                self.forget_url();
+            }
+            error
+        }
+    }
+
+    fn cached_url(&self) -> Option<String> {
+        self.inner
+            .url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn store_url(&self, url: &str) {
+        *self
+            .inner
+            .url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(url.to_owned());
+    }
+
+    fn forget_url(&self) {
+        if self
+            .inner
+            .url
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .is_some()
+        {
+            debug!(queue = %self.inner.name, "queue URL forgotten");
+        }
     }
 
     /// Creates the queue (idempotent) and returns its URL. A FIFO queue (`.fifo`) gets
-    /// content-based deduplication. A queue deleted less than 60 s ago cannot be created yet:
-    /// SQS answers `AWS.SimpleQueueService.QueueDeletedRecently`, returned as
-    /// [`Error::Service`] with that code (retry after a minute).
+    /// content-based deduplication unless the builder turned it off.
+    ///
+    /// SQS does not let a queue be created again less than 60 s after it was deleted: that is
+    /// returned at once (no waiting) as [`Error::Precondition`], whose message says so; create
+    /// it again after a minute.
     pub async fn create_queue(&self) -> Result<String> {
         let mut request = self
             .inner
@@ -412,66 +477,59 @@ impl SqsAccess {
             .create_queue()
             .queue_name(&self.inner.name);
         if self.inner.fifo {
-            request = request
-                .attributes(QueueAttributeName::FifoQueue, "true")
-                .attributes(QueueAttributeName::ContentBasedDeduplication, "true");
+            request = request.attributes(QueueAttributeName::FifoQueue, "true");
+            if self.inner.content_based_deduplication {
+                request = request.attributes(QueueAttributeName::ContentBasedDeduplication, "true");
+            }
         }
         let span = info_span!("sqs.create_queue", queue = %self.inner.name);
-        let out = request
-            .send()
-            .instrument(span)
-            .await
-            .map_err(self.sdk_err("CreateQueue"))?;
+        let out = request.send().instrument(span).await.map_err(|e| {
+            use aws_sdk_sqs::operation::create_queue::CreateQueueError;
+            if let Some(CreateQueueError::QueueDeletedRecently(_)) = e.as_service_error() {
+                return Error::Precondition {
+                    resource: self.inner.resource.clone(),
+                    message: "the queue was deleted less than 60 s ago; SQS lets it be \
+                              created again after a minute"
+                        .to_owned(),
+                };
+            }
+            Error::from_sdk(e, "CreateQueue", self.inner.resource.clone())
+        })?;
         let url = out.queue_url().unwrap_or_default().to_owned();
-        let _ = self.inner.url.set(url.clone());
+        debug!(queue = %self.inner.name, url = %url, "queue created (or it existed)");
+        self.store_url(&url);
         Ok(url)
     }
 
-    /// The queue URL (looked up once; created first when `auto_create` is on).
+    /// The queue URL: looked up once per handle (created first when `auto_create` is on), and
+    /// looked up again only after the queue was deleted or found missing.
     pub async fn url(&self) -> Result<String> {
-        self.inner
-            .url
-            .get_or_try_init(|| async {
-                let span = info_span!("sqs.get_queue_url", queue = %self.inner.name);
-                match self
-                    .inner
-                    .client
-                    .get_queue_url()
-                    .queue_name(&self.inner.name)
-                    .send()
-                    .instrument(span)
-                    .await
-                    .map_err(self.sdk_err("GetQueueUrl"))
-                {
-                    Ok(out) => Ok(out.queue_url().unwrap_or_default().to_owned()),
-                    Err(Error::NotFound { .. }) if self.inner.auto_create => {
-                        debug!(queue = %self.inner.name, "auto-creating the queue");
-                        self.create_queue_uncached().await
-                    }
-                    Err(e) => Err(e),
-                }
-            })
-            .await
-            .cloned()
-    }
-
-    async fn create_queue_uncached(&self) -> Result<String> {
-        let mut request = self
+        if let Some(url) = self.cached_url() {
+            return Ok(url);
+        }
+        debug!(queue = %self.inner.name, "queue URL not cached: looking it up");
+        let span = info_span!("sqs.get_queue_url", queue = %self.inner.name);
+        match self
             .inner
             .client
-            .create_queue()
-            .queue_name(&self.inner.name);
-        if self.inner.fifo {
-            request = request
-                .attributes(QueueAttributeName::FifoQueue, "true")
-                .attributes(QueueAttributeName::ContentBasedDeduplication, "true");
-        }
-        let out = request
+            .get_queue_url()
+            .queue_name(&self.inner.name)
             .send()
-            .instrument(info_span!("sqs.create_queue", queue = %self.inner.name))
+            .instrument(span)
             .await
-            .map_err(self.sdk_err("CreateQueue"))?;
-        Ok(out.queue_url().unwrap_or_default().to_owned())
+            .map_err(self.sdk_err("GetQueueUrl"))
+        {
+            Ok(out) => {
+                let url = out.queue_url().unwrap_or_default().to_owned();
+                self.store_url(&url);
+                Ok(url)
+            }
+            Err(Error::NotFound { .. }) if self.inner.auto_create => {
+                debug!(queue = %self.inner.name, "auto-creating the queue");
+                self.create_queue().await
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The URL, creating the queue when it does not exist (what `send` does, as in Python).
@@ -490,7 +548,7 @@ impl SqsAccess {
             Err(e) => return Err(e),
         };
         let span = info_span!("sqs.delete_queue", queue = %self.inner.name);
-        match self
+        let result = self
             .inner
             .client
             .delete_queue()
@@ -498,8 +556,9 @@ impl SqsAccess {
             .send()
             .instrument(span)
             .await
-            .map_err(self.sdk_err("DeleteQueue"))
-        {
+            .map_err(self.sdk_err("DeleteQueue"));
+        self.forget_url();
+        match result {
             Ok(_) => Ok(true),
             Err(Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e),
@@ -541,11 +600,17 @@ impl SqsAccess {
         Ok(out.attributes().and_then(|a| a.get(&name)).cloned())
     }
 
-    /// The queue's ARN.
+    /// The queue's ARN (asked once per handle: it follows from the name).
     pub async fn arn(&self) -> Result<String> {
-        self.attribute(QueueAttributeName::QueueArn)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("ARN of {}", self.inner.resource)))
+        self.inner
+            .arn
+            .get_or_try_init(|| async {
+                self.attribute(QueueAttributeName::QueueArn)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("ARN of {}", self.inner.resource)))
+            })
+            .await
+            .cloned()
     }
 
     /// The approximate number of visible messages.
@@ -609,31 +674,84 @@ impl SqsAccess {
         body: &str,
         attributes: &BTreeMap<String, String>,
     ) -> Result<String> {
+        self.send_one(body, attributes, None).await
+    }
+
+    /// Sends a message to a FIFO queue with an explicit deduplication id (1 to 128 ASCII
+    /// letters, digits and punctuation): SQS drops another message with the same id sent within
+    /// 5 minutes. Needed for FIFO queues without content-based deduplication.
+    pub async fn send_with_deduplication_id(
+        &self,
+        body: &str,
+        deduplication_id: &str,
+    ) -> Result<String> {
+        if !self.inner.fifo {
+            return Err(Error::invalid(
+                format!("deduplication id for {}", self.inner.resource),
+                "deduplication ids are for FIFO queues (names ending in `.fifo`)",
+            ));
+        }
+        if deduplication_id.is_empty()
+            || deduplication_id.len() > 128
+            || !deduplication_id.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Error::invalid(
+                format!("deduplication id {deduplication_id:?}"),
+                "must be 1 to 128 ASCII letters, digits or punctuation characters",
+            ));
+        }
+        self.send_one(body, &BTreeMap::new(), Some(deduplication_id))
+            .await
+    }
+
+    async fn send_one(
+        &self,
+        body: &str,
+        attributes: &BTreeMap<String, String>,
+        deduplication_id: Option<&str>,
+    ) -> Result<String> {
         validate_body(body, self.inner.max_message_size)?;
         let values = attribute_values(attributes)?;
-        let url = self.url_or_create().await?;
-        let mut request = self
-            .inner
-            .client
-            .send_message()
-            .queue_url(url)
-            .message_body(body)
-            .set_message_attributes((!values.is_empty()).then_some(values));
-        if self.inner.fifo {
-            request = request.message_group_id(&self.inner.group_id);
+        let mut url = self.url_or_create().await?;
+        let mut retried = false;
+        loop {
+            let mut request = self
+                .inner
+                .client
+                .send_message()
+                .queue_url(&url)
+                .message_body(body)
+                .set_message_attributes((!values.is_empty()).then(|| values.clone()))
+                .set_message_deduplication_id(deduplication_id.map(str::to_owned));
+            if self.inner.fifo {
+                request = request.message_group_id(&self.inner.group_id);
+            }
+            let span = info_span!("sqs.send_message", queue = %self.inner.name, bytes = body.len());
+            match request
+                .send()
+                .instrument(span)
+                .await
+                .map_err(self.sdk_err("SendMessage"))
+            {
+                Ok(out) => return Ok(out.message_id().unwrap_or_default().to_owned()),
+                // The cached URL was stale (the queue was deleted since): create it and retry once.
+                Err(Error::NotFound { .. }) if !retried => {
+                    debug!(queue = %self.inner.name, "queue gone since its URL was looked up: creating it");
+                    retried = true;
+                    url = self.url_or_create().await?;
+                }
+                Err(e) => return Err(e),
+            }
         }
-        let span = info_span!("sqs.send_message", queue = %self.inner.name, bytes = body.len());
-        let out = request
-            .send()
-            .instrument(span)
-            .await
-            .map_err(self.sdk_err("SendMessage"))?;
-        Ok(out.message_id().unwrap_or_default().to_owned())
     }
 
     /// Sends many messages: 10 per request, and fewer when 10 would pass the 256 KiB batch
     /// size. Entries SQS rejects are retried; what still fails is reported per message (never
     /// dropped silently). Bodies are validated before anything is sent.
+    ///
+    /// `Err` means nothing was sent (invalid input, or the first request failed); once some
+    /// messages are sent, a failed request marks its messages and the ones after it as not
+    /// sent in the report instead, so the caller knows exactly which to send again.
     pub async fn send_batch<S: AsRef<str>>(&self, bodies: &[S]) -> Result<BatchReport> {
         for body in bodies {
             validate_body(body.as_ref(), self.inner.max_message_size)?;
@@ -662,8 +780,9 @@ impl SqsAccess {
                 }
             }
         }
-        for batch in batches {
-            let mut pending = batch;
+        let mut any_sent = false;
+        for (batch_index, batch) in batches.iter().enumerate() {
+            let mut pending = batch.clone();
             for attempt in 1..=BATCH_ENTRY_ATTEMPTS {
                 let entries = pending
                     .iter()
@@ -680,7 +799,7 @@ impl SqsAccess {
                     })
                     .collect::<Result<Vec<_>>>()?;
                 let span = info_span!("sqs.send_message_batch", queue = %self.inner.name, entries = entries.len());
-                let out = self
+                let out = match self
                     .inner
                     .client
                     .send_message_batch()
@@ -689,10 +808,26 @@ impl SqsAccess {
                     .send()
                     .instrument(span)
                     .await
-                    .map_err(self.sdk_err("SendMessageBatch"))?;
+                    .map_err(self.sdk_err("SendMessageBatch"))
+                {
+                    Ok(out) => out,
+                    Err(e) if !any_sent => return Err(e),
+                    Err(e) => {
+                        warn!(queue = %self.inner.name, error = %e, "batch send failed: reporting the rest as not sent");
+                        let reason = format!("not sent: {e}");
+                        for &i in pending
+                            .iter()
+                            .chain(batches[batch_index + 1..].iter().flatten())
+                        {
+                            report.results[i] = Err(reason.clone());
+                        }
+                        return Ok(report);
+                    }
+                };
                 for ok in out.successful() {
                     if let Ok(i) = ok.id().parse::<usize>() {
                         report.results[i] = Ok(ok.message_id().to_owned());
+                        any_sent = true;
                     }
                 }
                 let mut retry = Vec::new();
@@ -723,6 +858,7 @@ impl SqsAccess {
     /// One receive call: up to `max` (1..=10) messages, waiting up to `wait`.
     async fn receive_once(&self, url: &str, max: usize, wait: Duration) -> Result<Vec<Message>> {
         let timeout = self.visibility_timeout();
+        let sent = Instant::now();
         let span = info_span!("sqs.receive_message", queue = %self.inner.name, max, wait_s = wait.as_secs());
         let out = self
             .inner
@@ -747,10 +883,17 @@ impl SqsAccess {
                 receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
                 attributes: string_attributes(m.message_attributes()),
                 received: now,
+                visible_again: sent + timeout,
             })
             .collect();
-        if !self.inner.immediate_delete {
+        if !self.inner.immediate_delete && !messages.is_empty() {
             let mut state = self.state();
+            if state.in_flight.len() > IN_FLIGHT_LIMIT {
+                // Messages never deleted (abandoned, or deleted through another handle).
+                state
+                    .in_flight
+                    .retain(|_, received| received.elapsed() < visibility::MAX_VISIBILITY);
+            }
             for m in &messages {
                 state.in_flight.insert(m.receipt_handle.clone(), now);
             }
@@ -800,37 +943,44 @@ impl SqsAccess {
             if batch.is_empty() {
                 break;
             }
-            if self.inner.immediate_delete
-                && let Err(e) = self.delete_batch(&url, &batch).await
-            {
-                // Not lost: they come back after the visibility timeout (at least once).
-                warn!(queue = %self.inner.name, error = %e, "immediate delete failed: the messages will be delivered again");
+            if self.inner.immediate_delete {
+                let not_deleted = self.delete_batch(&url, &batch).await;
+                if !not_deleted.is_empty() {
+                    // Not lost: they come back after the visibility timeout (at least once).
+                    let e = self.not_deleted_error(batch.len(), &not_deleted);
+                    warn!(queue = %self.inner.name, error = %e, "immediate delete failed: those messages will be delivered again");
+                }
             }
             received.extend(batch);
         }
         Ok(received)
     }
 
-    /// Deletes messages with DeleteMessageBatch, 10 per request; entries that fail are
-    /// retried, then reported as an error naming how many remain.
-    async fn delete_batch(&self, url: &str, messages: &[Message]) -> Result<()> {
-        let mut unfinished = 0;
-        for chunk in messages.chunks(BATCH_SIZE) {
-            let mut pending: Vec<&Message> = chunk.iter().collect();
+    /// Deletes messages with DeleteMessageBatch, 10 per request. Entries failing through no
+    /// fault of the request are retried; a request that fails does not stop the other chunks.
+    /// Returns the indices (into `messages`) not deleted, with the reason of each.
+    async fn delete_batch(&self, url: &str, messages: &[Message]) -> Vec<(usize, String)> {
+        let mut not_deleted = Vec::new();
+        for (chunk_index, chunk) in messages.chunks(BATCH_SIZE).enumerate() {
+            // Indices into `messages` still to delete.
+            let mut pending: Vec<usize> =
+                (chunk_index * BATCH_SIZE..chunk_index * BATCH_SIZE + chunk.len()).collect();
             for attempt in 1..=BATCH_ENTRY_ATTEMPTS {
-                let entries = pending
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        DeleteMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .receipt_handle(&m.receipt_handle)
-                            .build()
-                            .map_err(|e| Error::invalid("delete batch entry", e.to_string()))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                let entries = pending.iter().map(|&i| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(&messages[i].receipt_handle)
+                        .build()
+                });
+                let entries = match entries.collect::<std::result::Result<Vec<_>, _>>() {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        not_deleted.extend(pending.drain(..).map(|i| (i, e.to_string())));
+                        break;
+                    }
+                };
                 let span = info_span!("sqs.delete_message_batch", queue = %self.inner.name, entries = entries.len());
-                let out = self
+                let out = match self
                     .inner
                     .client
                     .delete_message_batch()
@@ -839,38 +989,63 @@ impl SqsAccess {
                     .send()
                     .instrument(span)
                     .await
-                    .map_err(self.sdk_err("DeleteMessageBatch"))?;
-                let failed: Vec<usize> = out
-                    .failed()
-                    .iter()
-                    .filter(|f| !f.sender_fault())
-                    .filter_map(|f| f.id().parse().ok())
-                    .collect();
-                if failed.is_empty() {
-                    pending.clear();
+                    .map_err(self.sdk_err("DeleteMessageBatch"))
+                {
+                    Ok(out) => out,
+                    Err(e) => {
+                        let reason = e.to_string();
+                        not_deleted.extend(pending.drain(..).map(|i| (i, reason.clone())));
+                        break;
+                    }
+                };
+                let mut retry = Vec::new();
+                for failed in out.failed() {
+                    let Some(i) = failed
+                        .id()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|i| pending.contains(i))
+                    else {
+                        continue;
+                    };
+                    let reason = format!(
+                        "{}: {}",
+                        failed.code(),
+                        failed.message().unwrap_or_default()
+                    );
+                    if failed.sender_fault() || attempt == BATCH_ENTRY_ATTEMPTS {
+                        // An expired receipt handle, say: retrying would not help.
+                        not_deleted.push((i, reason));
+                    } else {
+                        retry.push(i);
+                    }
+                }
+                if retry.is_empty() {
                     break;
                 }
-                pending = failed
-                    .iter()
-                    .filter_map(|&i| pending.get(i).copied())
-                    .collect();
-                if attempt < BATCH_ENTRY_ATTEMPTS {
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-                }
+                warn!(queue = %self.inner.name, failed = retry.len(), attempt, "batch delete entries failed: retrying");
+                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                pending = retry;
             }
-            unfinished += pending.len();
         }
-        if unfinished > 0 {
-            return Err(Error::Service {
-                resource: self.inner.resource.clone(),
-                operation: "DeleteMessageBatch",
-                code: "BatchEntriesFailed".to_owned(),
-                message: format!("{unfinished} messages could not be deleted"),
-                status: None,
-                request_id: None,
-            });
+        not_deleted
+    }
+
+    /// The error for messages a batch delete left behind.
+    fn not_deleted_error(&self, total: usize, not_deleted: &[(usize, String)]) -> Error {
+        let reasons: BTreeSet<&str> = not_deleted.iter().map(|(_, r)| r.as_str()).collect();
+        Error::Service {
+            resource: self.inner.resource.clone(),
+            operation: "DeleteMessageBatch",
+            code: "BatchEntriesFailed".to_owned(),
+            message: format!(
+                "{} of {total} messages could not be deleted: {}",
+                not_deleted.len(),
+                reasons.into_iter().collect::<Vec<_>>().join("; ")
+            ),
+            status: None,
+            request_id: None,
         }
-        Ok(())
     }
 
     fn record_work(&self, messages: &[Message]) {
@@ -907,15 +1082,28 @@ impl SqsAccess {
         Ok(())
     }
 
-    /// Deletes many messages, 10 per DeleteMessageBatch request.
+    /// Deletes many messages, 10 per DeleteMessageBatch request. When some cannot be deleted
+    /// (an expired receipt handle, a failed request), the others still are, and the error says
+    /// how many and why.
     pub async fn delete_messages(&self, messages: &[Message]) -> Result<()> {
         if messages.is_empty() {
             return Ok(());
         }
         let url = self.url().await?;
-        self.delete_batch(&url, messages).await?;
-        self.record_work(messages);
-        Ok(())
+        let not_deleted = self.delete_batch(&url, messages).await;
+        let failed: BTreeSet<usize> = not_deleted.iter().map(|(i, _)| *i).collect();
+        let deleted: Vec<Message> = messages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !failed.contains(i))
+            .map(|(_, m)| m.clone())
+            .collect();
+        self.record_work(&deleted);
+        if not_deleted.is_empty() {
+            Ok(())
+        } else {
+            Err(self.not_deleted_error(messages.len(), &not_deleted))
+        }
     }
 
     /// Changes how long a received message stays invisible (0 makes it visible again now).
@@ -982,8 +1170,14 @@ impl SqsAccess {
         self.receive_once(url, BATCH_SIZE, LONG_POLL_WAIT).await
     }
 
-    pub(crate) async fn delete_for_stream(&self, url: &str, messages: &[Message]) -> Result<()> {
-        self.delete_batch(url, messages).await
+    /// Deletes for the stream; returns how many could not be deleted (logged).
+    pub(crate) async fn delete_for_stream(&self, url: &str, messages: &[Message]) -> usize {
+        let not_deleted = self.delete_batch(url, messages).await;
+        if !not_deleted.is_empty() {
+            let e = self.not_deleted_error(messages.len(), &not_deleted);
+            warn!(queue = %self.inner.name, error = %e, "stream: could not delete handed-over messages; they will be delivered again");
+        }
+        not_deleted.len()
     }
 
     /// The access this handle was made from.

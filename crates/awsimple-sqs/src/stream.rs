@@ -1,40 +1,55 @@
 //! A `Stream` of messages for long-running consumers.
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use awsimple_core::Result;
 use futures::Stream;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::access::{Message, SqsAccess};
 
+/// First pause after a transient error; it doubles up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// Longest pause between retries after transient errors.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A buffered message this close to becoming visible again is not handed over: another
+/// consumer may be about to receive it.
+const SAFETY_MARGIN: Duration = Duration::from_secs(1);
 
 struct Consumer {
     sqs: SqsAccess,
     url: Option<String>,
-    ready: std::collections::VecDeque<Message>,
+    /// Received, not handed over yet.
+    ready: VecDeque<Message>,
+    /// Handed over, to delete (immediate delete only).
     handed_over: Vec<Message>,
     backoff: Duration,
     done: bool,
 }
 
 impl SqsAccess {
-    /// Messages as they arrive, forever: long polls (20 s), backing off on transient errors
-    /// (throttling, timeouts, unreachable endpoint, 5xx) and going on. A non-transient error is
-    /// yielded and ends the stream.
+    /// Messages as they arrive, forever: long polls (20 s, 10 messages at a time), backing off
+    /// on transient errors (throttling, timeouts, unreachable endpoint, 5xx) and going on. A
+    /// non-transient error is yielded and ends the stream.
     ///
-    /// With immediate delete, a message is deleted only after it was handed to the caller (the
-    /// messages of one poll are deleted together, before the next poll): a crash in between
-    /// means the message is delivered again, never lost.
+    /// With immediate delete, a message is deleted only after it was handed over: when the
+    /// caller asks for the next message (together with the others handed over, in one
+    /// DeleteMessageBatch, before the next poll or once half their visibility timeout has
+    /// passed), or when the stream is dropped (in a background task). A crash in between means
+    /// the message is delivered again, never lost. A consumer that works longer than the 30 s
+    /// immediate-delete visibility timeout on one message should turn immediate delete off and
+    /// delete each message when done.
+    ///
+    /// Buffered messages whose visibility timeout is about to end are not handed over (SQS
+    /// delivers them again), so a message is not worked on twice at the same time.
     pub fn messages(&self) -> impl Stream<Item = Result<Message>> + Send + 'static {
         let consumer = Consumer {
             sqs: self.clone(),
             url: None,
-            ready: Default::default(),
+            ready: VecDeque::new(),
             handed_over: Vec::new(),
-            backoff: Duration::from_millis(100),
+            backoff: FIRST_BACKOFF,
             done: false,
         };
         futures::stream::unfold(consumer, |mut c| async move {
@@ -42,7 +57,15 @@ impl SqsAccess {
                 if c.done {
                     return None;
                 }
-                if let Some(message) = c.ready.pop_front() {
+                let now = Instant::now();
+                if c.handed_over.iter().any(|m| half_gone(m, now)) {
+                    c.delete_handed_over().await;
+                }
+                while let Some(message) = c.ready.pop_front() {
+                    if message.visible_again_at() <= now + SAFETY_MARGIN {
+                        debug!(queue = %c.sqs.queue_name(), id = %message.message_id, "buffered message about to become visible again: left to SQS");
+                        continue;
+                    }
                     if c.sqs.inner.immediate_delete {
                         c.handed_over.push(message.clone());
                     }
@@ -65,18 +88,13 @@ impl SqsAccess {
                         }
                     },
                 };
+                // Nothing buffered: delete what was handed over before polling again.
                 if !c.handed_over.is_empty() {
-                    match c.sqs.delete_for_stream(&url, &c.handed_over).await {
-                        Ok(()) => c.handed_over.clear(),
-                        Err(e) => {
-                            warn!(queue = %c.sqs.queue_name(), error = %e, "could not delete handed-over messages: they will be delivered again");
-                            c.handed_over.clear();
-                        }
-                    }
+                    c.delete_handed_over().await;
                 }
                 match c.sqs.receive_for_stream(&url).await {
                     Ok(batch) => {
-                        c.backoff = Duration::from_millis(100);
+                        c.backoff = FIRST_BACKOFF;
                         c.ready.extend(batch);
                     }
                     Err(e) if e.is_transient() => c.pause(&e).await,
@@ -90,10 +108,46 @@ impl SqsAccess {
     }
 }
 
+/// True once half of the message's visibility timeout has passed.
+fn half_gone(message: &Message, now: Instant) -> bool {
+    let window = message
+        .visible_again_at()
+        .saturating_duration_since(message.received_at());
+    now >= message.received_at() + window / 2
+}
+
 impl Consumer {
     async fn pause(&mut self, error: &awsimple_core::Error) {
         warn!(queue = %self.sqs.queue_name(), error = %error, backoff = ?self.backoff, "transient error: backing off");
         tokio::time::sleep(self.backoff).await;
         self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+    }
+
+    async fn delete_handed_over(&mut self) {
+        let Some(url) = &self.url else {
+            return;
+        };
+        let messages = std::mem::take(&mut self.handed_over);
+        // Failures are logged there: those messages will be delivered again.
+        self.sqs.delete_for_stream(url, &messages).await;
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        if self.handed_over.is_empty() {
+            return;
+        }
+        let (Some(url), Ok(runtime)) = (self.url.take(), tokio::runtime::Handle::try_current())
+        else {
+            warn!(queue = %self.sqs.queue_name(), count = self.handed_over.len(), "stream dropped outside a runtime: its last messages will be delivered again");
+            return;
+        };
+        let sqs = self.sqs.clone();
+        let messages = std::mem::take(&mut self.handed_over);
+        debug!(queue = %sqs.queue_name(), count = messages.len(), "stream dropped: deleting the messages it handed over");
+        runtime.spawn(async move {
+            sqs.delete_for_stream(&url, &messages).await;
+        });
     }
 }

@@ -427,3 +427,65 @@ async fn receive_with_immediate_delete_loses_nothing_under_faults() {
     );
     assert_eq!(got.len(), 30, "every message was handed over");
 }
+
+#[tokio::test]
+async fn send_recreates_a_queue_deleted_since_its_url_was_cached() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = unique_name("stale");
+    let producer = builder(&access, &name, &history).build().unwrap();
+    producer.send("before").await.unwrap(); // creates the queue and caches its URL
+    let other = builder(&access, &name, &history).build().unwrap();
+    assert!(other.delete_queue().await.unwrap());
+    assert!(!other.exists().await.unwrap());
+    producer.send("after").await.unwrap();
+    let got: Vec<String> = producer
+        .receive_messages(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(got, ["after"]);
+    assert!(producer.delete_queue().await.unwrap());
+    assert!(!producer.delete_queue().await.unwrap(), "gone already");
+}
+
+#[tokio::test]
+async fn delete_messages_deletes_the_good_ones_and_reports_the_others() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = unique_name("partial");
+    let queue = builder(&access, &name, &history)
+        .immediate_delete(false)
+        .visibility_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    queue.create_queue().await.unwrap();
+    let bodies: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
+    assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+    let received = queue.receive_messages(None).await.unwrap();
+    assert_eq!(received.len(), 12);
+    let (stale, fresh) = received.split_at(1);
+    // Let the first message's receipt handle go stale: it becomes visible and is received
+    // again (a new handle), while the others are still held by `fresh`... re-received too, so
+    // hold them again with a long timeout through a second handle.
+    let mut again = Vec::new();
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        again.extend(queue.receive_messages(None).await.unwrap());
+        if again.len() >= 12 {
+            break;
+        }
+    }
+    assert_eq!(again.len(), 12, "all came back after 1 s");
+    let counter = access.request_counter();
+    counter.reset();
+    let mut mixed: Vec<_> = again.clone();
+    let bogus = awsimple_sqs::Message::with_receipt_handle_for_tests("not-a-receipt-handle");
+    mixed.insert(5, bogus);
+    let err = queue.delete_messages(&mixed).await.unwrap_err();
+    assert!(err.to_string().contains("1 of 13"), "{err}");
+    assert_eq!(counter.operation("SQS", "DeleteMessageBatch"), 2);
+    let _ = (stale, fresh);
+}

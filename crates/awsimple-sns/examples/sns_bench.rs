@@ -1,0 +1,67 @@
+//! A quick SNS benchmark against an emulator (not a test): wall time and requests of
+//! publishing 200 messages one by one and with `publish_batch`.
+//!
+//! ```text
+//! cargo run --release -p awsimple-sns --example sns_bench
+//! ```
+//!
+//! Uses `AWS_ENDPOINT_URL` when set, otherwise starts the test kit's moto server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Instant;
+
+use awsimple_core::AwsAccess;
+use awsimple_core::test_util::{access_at, emulator_endpoint, unique_name};
+use awsimple_sns::SnsAccess;
+
+const N: usize = 200;
+
+async fn measure<T, F: std::future::Future<Output = T>>(access: &AwsAccess, what: &str, f: F) -> T {
+    let counter = access.request_counter();
+    counter.reset();
+    let start = Instant::now();
+    let out = f.await;
+    let secs = start.elapsed().as_secs_f64();
+    let ops: Vec<String> = counter
+        .snapshot()
+        .into_iter()
+        .map(|((_, op), n)| format!("{op} {n}"))
+        .collect();
+    println!(
+        "{what:<34} {secs:>8.3} s  {:>5} requests ({})",
+        counter.total(),
+        ops.join(", ")
+    );
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    let endpoint = tokio::task::spawn_blocking(|| {
+        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| emulator_endpoint())
+    })
+    .await
+    .unwrap();
+    let access = access_at(&endpoint).await;
+    let topic = SnsAccess::builder(&access, unique_name("snsbench"))
+        .auto_create(true)
+        .build()
+        .unwrap();
+    topic.arn().await.unwrap(); // looked up once per handle: not part of the figures
+    let messages: Vec<String> = (0..N)
+        .map(|i| format!("benchmark message {i:04}"))
+        .collect();
+
+    measure(&access, &format!("publish {N} (one by one)"), async {
+        for message in &messages {
+            topic.publish(message, None, None).await.unwrap();
+        }
+    })
+    .await;
+    let report = measure(&access, &format!("publish {N} (publish_batch)"), async {
+        topic.publish_batch(&messages).await.unwrap()
+    })
+    .await;
+    assert!(report.all_published());
+    topic.delete_topic().await.unwrap();
+}
