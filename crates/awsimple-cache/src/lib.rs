@@ -19,21 +19,34 @@
 //!   caller's operation. Only [`DiskCacheBuilder::build`] returns errors.
 //! - **Private**: on Unix, folders are created `0700` and files `0600`.
 //!
+//! Where the cache lives: the folder given to [`DiskCacheBuilder::dir`] if any; else, when the
+//! caller opted in with [`DiskCacheBuilder::use_env_dir`] and `AWSIMPLE_CACHE_DIR` is set,
+//! `$AWSIMPLE_CACHE_DIR/<service>`; else the per-user cache folder's `awsimple/aws/<service>`
+//! (`~/.cache/awsimple/aws/s3` on Linux). Inside it: one file per entry (named by its id), slots
+//! in `slots/`, temporary files named `.tmp-*` and the writers' lock file `.lock`.
+//!
+//! The methods are blocking (`std::fs`); from async code, call them in `spawn_blocking`. A
+//! [`DiskCache`] is cheap to clone and can be shared between threads.
+//!
 //! ```
-//! # fn main() -> Result<(), awsimple_cache::CacheError> {
-//! let folder = tempfile::tempdir().map_err(|e| awsimple_cache::CacheError::Io {
-//!     path: std::env::temp_dir(),
-//!     source: e,
-//! })?;
-//! let cache = awsimple_cache::DiskCache::builder("s3").dir(folder.path()).build()?;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use awsimple_cache::DiskCache;
+//!
+//! let folder = tempfile::tempdir()?;
+//! let cache = DiskCache::builder("s3").dir(folder.path()).build()?;
 //! assert!(cache.put_bytes("3a9f", b"hello"));
 //! assert_eq!(cache.read("3a9f", Some(5)).as_deref(), Some(&b"hello"[..]));
 //! assert!(cache.read("3a9f", Some(6)).is_none()); // wrong size: a miss, and the entry is gone
+//! assert!(!cache.contains("3a9f", None));
+//!
+//! // A per-key slot (not content-addressed, never evicted), e.g. a cached table scan.
+//! assert!(cache.write_slot("scan-users", b"[...]"));
+//! assert_eq!(cache.read_slot("scan-users").map(|s| s.bytes), Some(b"[...]".to_vec()));
 //! # Ok(()) }
 //! ```
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -88,7 +101,12 @@ pub enum CacheError {
 }
 
 /// Checks that `id` can name a cache file: 1 to [`MAX_ID_LEN`] ASCII letters, digits, `-` or
-/// `_` (so no separators, no `..`, no NUL, no leading dot).
+/// `_` (so no separators, no `..`, no NUL, no leading dot), and not a name Windows reserves for
+/// a device (`con`, `nul`, `com1`, ... in any case), so that an id valid on one system is valid
+/// on all of them.
+///
+/// Ids that differ only in case name the same file on case-insensitive file systems (macOS,
+/// Windows): use one case (hex digests are lower case).
 pub fn validate_id(id: &str) -> Result<(), CacheError> {
     let reason = if id.is_empty() {
         Some("it is empty")
@@ -99,6 +117,8 @@ pub fn validate_id(id: &str) -> Result<(), CacheError> {
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
         Some("only ASCII letters, digits, '-' and '_' are allowed")
+    } else if is_windows_device(id) {
+        Some("it is a device name on Windows")
     } else {
         None
     };
@@ -111,7 +131,20 @@ pub fn validate_id(id: &str) -> Result<(), CacheError> {
     }
 }
 
-/// Builds a [`DiskCache`].
+/// `CON`, `PRN`, `AUX`, `NUL`, `COM1`-`COM9`, `LPT1`-`LPT9`, in any case.
+fn is_windows_device(id: &str) -> bool {
+    let upper = id.to_ascii_uppercase();
+    match upper.as_str() {
+        "CON" | "PRN" | "AUX" | "NUL" => true,
+        _ => {
+            upper.len() == 4
+                && (upper.starts_with("COM") || upper.starts_with("LPT"))
+                && matches!(upper.as_bytes()[3], b'1'..=b'9')
+        }
+    }
+}
+
+/// Builds a [`DiskCache`]: see [`DiskCache::builder`].
 #[derive(Clone, Debug)]
 pub struct DiskCacheBuilder {
     service: String,
@@ -266,6 +299,10 @@ impl DiskCache {
 
     fn entry_path(&self, id: &str) -> Option<PathBuf> {
         match validate_id(id) {
+            Ok(()) if id.eq_ignore_ascii_case(SLOTS) => {
+                warn!(id, "cache: '{SLOTS}' names the slot folder, not an entry");
+                None
+            }
             Ok(()) => Some(self.inner.dir.join(id)),
             Err(e) => {
                 warn!(error = %e, "cache: invalid entry name");
@@ -404,15 +441,20 @@ impl DiskCache {
             // Eviction and the rename happen under an exclusive lock shared by every process
             // using this folder, so concurrent writers cannot each make room for themselves only
             // and overshoot together. Readers never take it.
-            let lock = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(self.inner.dir.join(LOCK_FILE))?;
-            lock.lock()?;
+            let lock = open_lock(&self.inner.dir.join(LOCK_FILE))?;
+            let locked = match lock.lock() {
+                Ok(()) => true,
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                    debug!(error = %e, "no file locks here: evicting without the lock");
+                    false
+                }
+                Err(e) => return Err(e),
+            };
             self.evict_for(size, target, limit);
             let stored = persist(temp, target);
-            let _ = lock.unlock();
+            if locked {
+                let _ = lock.unlock();
+            }
             stored
         })();
         match result {
@@ -539,7 +581,9 @@ impl DiskCache {
                 .tempfile_in(dir)?;
             temp.write_all(bytes)?;
             temp.as_file().sync_data()?;
-            persist(temp, &target)
+            persist(temp, &target)?;
+            remove_stale_temps(dir);
+            Ok(())
         })();
         match result {
             Ok(()) => {
@@ -556,10 +600,22 @@ impl DiskCache {
     /// A slot's bytes and write time; `None` when absent or unreadable.
     pub fn read_slot(&self, name: &str) -> Option<Slot> {
         let path = self.slot_path(name)?;
-        let file = File::open(&path).ok()?;
-        let modified = file.metadata().ok()?.modified().ok()?;
-        let bytes = fs::read(&path).ok()?;
-        Some(Slot { bytes, modified })
+        let result = (|| -> io::Result<Slot> {
+            // One handle for both: the bytes and the time belong to the same write.
+            let mut file = File::open(&path)?;
+            let modified = file.metadata()?.modified()?;
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            Ok(Slot { bytes, modified })
+        })();
+        match result {
+            Ok(slot) => Some(slot),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => {
+                debug!(slot = name, error = %e, "cache slot unreadable: none");
+                None
+            }
+        }
     }
 
     /// Time since the slot was written; `None` when absent.
@@ -600,6 +656,39 @@ fn touch(path: &Path) {
     if let Err(e) = result {
         debug!(path = %path.display(), error = %e, "could not mark a cache entry as used");
     }
+}
+
+/// Opens (creating it owner-only if needed) the lock file writers share.
+fn open_lock(path: &Path) -> io::Result<File> {
+    let mut options = File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// Removes the `.tmp-*` files in `dir` older than [`STALE_TEMP_AGE`] (left over from a crash).
+fn remove_stale_temps(dir: &Path) {
+    let Ok(listing) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for item in listing.flatten() {
+        if item.file_name().to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX))
+            && is_stale(&item, now)
+        {
+            remove_quietly(&item.path());
+        }
+    }
+}
+
+fn is_stale(item: &fs::DirEntry, now: SystemTime) -> bool {
+    item.metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > STALE_TEMP_AGE))
 }
 
 fn persist(temp: NamedTempFile, target: &Path) -> io::Result<()> {

@@ -262,7 +262,35 @@ impl S3Access {
         }
     }
 
+    /// A multipart upload; when it fails after its parts went up (a Complete that S3 keeps
+    /// answering with 200 and an error, say), it is aborted and made once more from scratch.
     async fn multipart_upload(
+        &self,
+        path: &Path,
+        key: &str,
+        size: u64,
+        sha512: &Sha512Digest,
+        crc64: String,
+        options: &UploadOptions,
+    ) -> Result<()> {
+        match self
+            .multipart_upload_once(path, key, size, sha512, crc64.clone(), options)
+            .await
+        {
+            Err(
+                e @ Error::Service {
+                    status: Some(200), ..
+                },
+            ) => {
+                warn!(key, error = %e, "the multipart upload did not complete: uploading it again");
+                self.multipart_upload_once(path, key, size, sha512, crc64, options)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn multipart_upload_once(
         &self,
         path: &Path,
         key: &str,

@@ -25,12 +25,14 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
 pub use awsimple_core::{AwsAccess, Error, Result};
 use tokio::sync::OnceCell;
-use tracing::{Instrument, debug, info_span};
+use tracing::{Instrument, debug, info_span, warn};
 
 /// Largest message SNS accepts, in bytes.
 pub const MAX_MESSAGE_SIZE: usize = 256 * 1024;
 /// Messages per PublishBatch request.
 pub const BATCH_SIZE: usize = 10;
+/// Attempts for batch entries that failed (the SDK retries whole requests on its own).
+const BATCH_ENTRY_ATTEMPTS: usize = 3;
 
 /// Checks a topic name: 1 to 256 ASCII letters, digits, `-` or `_`, plus `.fifo` at the end of
 /// a FIFO topic's name.
@@ -110,6 +112,15 @@ impl PublishReport {
     /// True when every message was published.
     pub fn all_published(&self) -> bool {
         self.results.iter().all(std::result::Result::is_ok)
+    }
+
+    /// Indices (into the input) and reasons of the messages not published.
+    pub fn failures(&self) -> Vec<(usize, &str)> {
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e.as_str())))
+            .collect()
     }
 }
 
@@ -409,8 +420,14 @@ impl SnsAccess {
         Ok(id)
     }
 
-    /// Publishes many messages, 10 per PublishBatch request; each message's outcome is
-    /// reported (never dropped silently). Messages are validated before anything is sent.
+    /// Publishes many messages: 10 per PublishBatch request, and fewer when 10 would pass the
+    /// 256 KiB a batch may hold. Entries SNS fails through no fault of the request are
+    /// retried; each message's outcome is reported (never dropped silently). Messages are
+    /// validated before anything is sent.
+    ///
+    /// `Err` means nothing was published (invalid input, or the first request failed); once
+    /// some are published, a failed request marks its messages and the ones after it as not
+    /// published in the report instead.
     pub async fn publish_batch<S: AsRef<str>>(&self, messages: &[S]) -> Result<PublishReport> {
         for message in messages {
             validate_message(message.as_ref())?;
@@ -423,48 +440,93 @@ impl SnsAccess {
         }
         let arn = self.arn().await?;
         let fifo = self.inner.name.ends_with(".fifo");
-        for (chunk_index, chunk) in messages.chunks(BATCH_SIZE).enumerate() {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let index = chunk_index * BATCH_SIZE + i;
-                    let mut entry = PublishBatchRequestEntry::builder()
-                        .id(index.to_string())
-                        .message(m.as_ref());
-                    if fifo {
-                        entry = entry.message_group_id("default");
-                    }
-                    entry
-                        .build()
-                        .map_err(|e| Error::invalid(format!("batch entry {index}"), e.to_string()))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let span =
-                info_span!("sns.publish_batch", topic = %self.inner.name, entries = entries.len());
-            let out = self
-                .inner
-                .client
-                .publish_batch()
-                .topic_arn(&arn)
-                .set_publish_batch_request_entries(Some(entries))
-                .send()
-                .instrument(span)
-                .await
-                .map_err(self.sdk_err("PublishBatch"))?;
-            for ok in out.successful() {
-                if let Some(i) = ok.id().and_then(|id| id.parse::<usize>().ok()) {
-                    report.results[i] = Ok(ok.message_id().unwrap_or_default().to_owned());
+        // Group indices into batches within both limits.
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let mut size = 0;
+        for (i, message) in messages.iter().enumerate() {
+            let len = message.as_ref().len();
+            match batches.last_mut() {
+                Some(batch) if batch.len() < BATCH_SIZE && size + len <= MAX_MESSAGE_SIZE => {
+                    batch.push(i);
+                    size += len;
+                }
+                _ => {
+                    batches.push(vec![i]);
+                    size = len;
                 }
             }
-            for failed in out.failed() {
-                if let Ok(i) = failed.id().parse::<usize>() {
-                    report.results[i] = Err(format!(
-                        "{}: {}",
-                        failed.code(),
-                        failed.message().unwrap_or_default()
-                    ));
+        }
+        let mut any_published = false;
+        for (batch_index, batch) in batches.iter().enumerate() {
+            let mut pending = batch.clone();
+            for attempt in 1..=BATCH_ENTRY_ATTEMPTS {
+                let entries = pending
+                    .iter()
+                    .map(|&i| {
+                        let mut entry = PublishBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .message(messages[i].as_ref());
+                        if fifo {
+                            entry = entry.message_group_id("default");
+                        }
+                        entry
+                            .build()
+                            .map_err(|e| Error::invalid(format!("batch entry {i}"), e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let span = info_span!("sns.publish_batch", topic = %self.inner.name, entries = entries.len());
+                let out = match self
+                    .inner
+                    .client
+                    .publish_batch()
+                    .topic_arn(&arn)
+                    .set_publish_batch_request_entries(Some(entries))
+                    .send()
+                    .instrument(span)
+                    .await
+                    .map_err(self.sdk_err("PublishBatch"))
+                {
+                    Ok(out) => out,
+                    Err(e) if !any_published => return Err(e),
+                    Err(e) => {
+                        warn!(topic = %self.inner.name, error = %e, "batch publish failed: reporting the rest as not published");
+                        let reason = format!("not published: {e}");
+                        for &i in pending
+                            .iter()
+                            .chain(batches[batch_index + 1..].iter().flatten())
+                        {
+                            report.results[i] = Err(reason.clone());
+                        }
+                        return Ok(report);
+                    }
+                };
+                for ok in out.successful() {
+                    if let Some(i) = ok.id().and_then(|id| id.parse::<usize>().ok()) {
+                        report.results[i] = Ok(ok.message_id().unwrap_or_default().to_owned());
+                        any_published = true;
+                    }
                 }
+                let mut retry = Vec::new();
+                for failed in out.failed() {
+                    if let Ok(i) = failed.id().parse::<usize>() {
+                        report.results[i] = Err(format!(
+                            "{}: {}",
+                            failed.code(),
+                            failed.message().unwrap_or_default()
+                        ));
+                        if !failed.sender_fault() {
+                            retry.push(i);
+                        }
+                    }
+                }
+                if retry.is_empty() {
+                    break;
+                }
+                warn!(topic = %self.inner.name, failed = retry.len(), attempt, "batch entries failed: retrying");
+                if attempt < BATCH_ENTRY_ATTEMPTS {
+                    tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+                }
+                pending = retry;
             }
         }
         Ok(report)

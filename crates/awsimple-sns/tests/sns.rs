@@ -49,6 +49,18 @@ async fn auto_create_publish_and_batch() {
     assert!(report.all_published(), "{:?}", report.results);
     assert_eq!(report.results.len(), 25);
     assert_eq!(counter.operation("SNS", "PublishBatch"), 3);
+    // Big messages: fewer than 10 per request so a batch stays within 256 KiB.
+    let big: Vec<String> = (0..4)
+        .map(|i| format!("{i}{}", "x".repeat(100_000)))
+        .collect();
+    counter.reset();
+    let report = topic.publish_batch(&big).await.unwrap();
+    assert!(report.all_published(), "{:?}", report.failures());
+    assert_eq!(
+        counter.operation("SNS", "PublishBatch"),
+        2,
+        "2 x 100 KB per request"
+    );
     let email = topic.subscribe_email("ops@example.com").await.unwrap();
     assert!(
         email.starts_with("arn:") || email.contains("pending"),

@@ -26,6 +26,8 @@ pub const BATCH_SIZE: usize = 10;
 pub const LONG_POLL_WAIT: Duration = Duration::from_secs(20);
 /// Attempts for batch entries that failed (the SDK retries whole requests on its own).
 const BATCH_ENTRY_ATTEMPTS: usize = 3;
+/// SendMessageBatch requests in flight at once for a standard queue.
+const BATCH_CONCURRENCY: usize = 4;
 /// Received-but-not-deleted messages remembered for the work-time history before old ones are
 /// pruned.
 const IN_FLIGHT_LIMIT: usize = 10_000;
@@ -746,13 +748,19 @@ impl SqsAccess {
     }
 
     /// Sends many messages: 10 per request, and fewer when 10 would pass the 256 KiB batch
-    /// size. Entries SQS rejects are retried; what still fails is reported per message (never
-    /// dropped silently). Bodies are validated before anything is sent.
+    /// size; up to 4 requests at a time (one at a time for a FIFO queue, to keep the order).
+    /// Entries SQS rejects through no fault of the sender are retried; what still fails is
+    /// reported per message (never dropped silently). Bodies are validated before anything is
+    /// sent.
     ///
-    /// `Err` means nothing was sent (invalid input, or the first request failed); once some
-    /// messages are sent, a failed request marks its messages and the ones after it as not
-    /// sent in the report instead, so the caller knows exactly which to send again.
+    /// `Err` means nothing was sent (invalid input, the queue could not be found or created,
+    /// or every request failed). After a request fails, no new request is started: its
+    /// messages and the ones after it are reported as not sent, so the caller knows exactly
+    /// which to send again.
     pub async fn send_batch<S: AsRef<str>>(&self, bodies: &[S]) -> Result<BatchReport> {
+        use futures::StreamExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
         for body in bodies {
             validate_body(body.as_ref(), self.inner.max_message_size)?;
         }
@@ -780,79 +788,123 @@ impl SqsAccess {
                 }
             }
         }
+        let concurrency = if self.inner.fifo {
+            1
+        } else {
+            BATCH_CONCURRENCY
+        };
+        let stop = AtomicBool::new(false);
+        let mut outcomes = futures::stream::iter(batches)
+            .map(|batch| {
+                let (url, stop) = (&url, &stop);
+                async move {
+                    if stop.load(Ordering::SeqCst) {
+                        return (Vec::new(), None);
+                    }
+                    let outcome = self.send_one_batch(url, bodies, batch).await;
+                    if outcome.1.is_some() {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    outcome
+                }
+            })
+            .buffered(concurrency);
         let mut any_sent = false;
-        for (batch_index, batch) in batches.iter().enumerate() {
-            let mut pending = batch.clone();
-            for attempt in 1..=BATCH_ENTRY_ATTEMPTS {
-                let entries = pending
-                    .iter()
-                    .map(|&i| {
-                        let mut entry = SendMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .message_body(bodies[i].as_ref());
-                        if self.inner.fifo {
-                            entry = entry.message_group_id(&self.inner.group_id);
-                        }
-                        entry
-                            .build()
-                            .map_err(|e| Error::invalid(format!("batch entry {i}"), e.to_string()))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let span = info_span!("sqs.send_message_batch", queue = %self.inner.name, entries = entries.len());
-                let out = match self
-                    .inner
-                    .client
-                    .send_message_batch()
-                    .queue_url(&url)
-                    .set_entries(Some(entries))
-                    .send()
-                    .instrument(span)
-                    .await
-                    .map_err(self.sdk_err("SendMessageBatch"))
-                {
-                    Ok(out) => out,
-                    Err(e) if !any_sent => return Err(e),
-                    Err(e) => {
-                        warn!(queue = %self.inner.name, error = %e, "batch send failed: reporting the rest as not sent");
-                        let reason = format!("not sent: {e}");
-                        for &i in pending
-                            .iter()
-                            .chain(batches[batch_index + 1..].iter().flatten())
-                        {
-                            report.results[i] = Err(reason.clone());
-                        }
-                        return Ok(report);
-                    }
-                };
-                for ok in out.successful() {
-                    if let Ok(i) = ok.id().parse::<usize>() {
-                        report.results[i] = Ok(ok.message_id().to_owned());
-                        any_sent = true;
-                    }
-                }
-                let mut retry = Vec::new();
-                for failed in out.failed() {
-                    if let Ok(i) = failed.id().parse::<usize>() {
-                        let reason = format!(
-                            "{}: {}",
-                            failed.code(),
-                            failed.message().unwrap_or_default()
-                        );
-                        report.results[i] = Err(reason);
-                        if !failed.sender_fault() {
-                            retry.push(i);
-                        }
-                    }
-                }
-                if retry.is_empty() {
-                    break;
-                }
-                warn!(queue = %self.inner.name, failed = retry.len(), attempt, "batch entries failed: retrying");
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-                pending = retry;
+        let mut first_error = None;
+        while let Some((results, error)) = outcomes.next().await {
+            for (i, result) in results {
+                any_sent |= result.is_ok();
+                report.results[i] = result;
+            }
+            if let Some(e) = error {
+                warn!(queue = %self.inner.name, error = %e, "batch send failed: the messages not sent are reported");
+                first_error.get_or_insert(e);
             }
         }
-        Ok(report)
+        match first_error {
+            Some(e) if !any_sent => Err(e),
+            _ => Ok(report),
+        }
+    }
+
+    /// One batch (indices into `bodies`), retrying entries that failed through no fault of the
+    /// sender: the outcome of each index, and the error of a request that failed.
+    async fn send_one_batch<S: AsRef<str>>(
+        &self,
+        url: &str,
+        bodies: &[S],
+        batch: Vec<usize>,
+    ) -> (
+        Vec<(usize, std::result::Result<String, String>)>,
+        Option<Error>,
+    ) {
+        let mut results = Vec::with_capacity(batch.len());
+        let mut pending = batch;
+        for attempt in 1..=BATCH_ENTRY_ATTEMPTS {
+            let entries = pending.iter().map(|&i| {
+                let mut entry = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(bodies[i].as_ref());
+                if self.inner.fifo {
+                    entry = entry.message_group_id(&self.inner.group_id);
+                }
+                entry.build()
+            });
+            let entries = match entries.collect::<std::result::Result<Vec<_>, _>>() {
+                Ok(entries) => entries,
+                Err(e) => {
+                    results.extend(pending.iter().map(|&i| (i, Err(e.to_string()))));
+                    return (results, None);
+                }
+            };
+            let span = info_span!("sqs.send_message_batch", queue = %self.inner.name, entries = entries.len());
+            let out = match self
+                .inner
+                .client
+                .send_message_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .instrument(span)
+                .await
+                .map_err(self.sdk_err("SendMessageBatch"))
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let reason = format!("not sent: {e}");
+                    results.extend(pending.iter().map(|&i| (i, Err(reason.clone()))));
+                    return (results, Some(e));
+                }
+            };
+            for ok in out.successful() {
+                if let Ok(i) = ok.id().parse::<usize>() {
+                    results.push((i, Ok(ok.message_id().to_owned())));
+                }
+            }
+            let mut retry = Vec::new();
+            for failed in out.failed() {
+                let Ok(i) = failed.id().parse::<usize>() else {
+                    continue;
+                };
+                if failed.sender_fault() || attempt == BATCH_ENTRY_ATTEMPTS {
+                    let reason = format!(
+                        "{}: {}",
+                        failed.code(),
+                        failed.message().unwrap_or_default()
+                    );
+                    results.push((i, Err(reason)));
+                } else {
+                    retry.push(i);
+                }
+            }
+            if retry.is_empty() {
+                break;
+            }
+            warn!(queue = %self.inner.name, failed = retry.len(), attempt, "batch entries failed: retrying");
+            tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+            pending = retry;
+        }
+        (results, None)
     }
 
     /// One receive call: up to `max` (1..=10) messages, waiting up to `wait`.

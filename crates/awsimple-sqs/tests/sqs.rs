@@ -455,8 +455,7 @@ async fn send_recreates_a_queue_deleted_since_its_url_was_cached() {
 async fn delete_messages_deletes_the_good_ones_and_reports_the_others() {
     let access = emulator_access().await;
     let history = tempfile::tempdir().unwrap();
-    let name = unique_name("partial");
-    let queue = builder(&access, &name, &history)
+    let queue = builder(&access, &unique_name("partial"), &history)
         .immediate_delete(false)
         .visibility_timeout(Duration::from_secs(1))
         .build()
@@ -464,28 +463,184 @@ async fn delete_messages_deletes_the_good_ones_and_reports_the_others() {
     queue.create_queue().await.unwrap();
     let bodies: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
     assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
-    let received = queue.receive_messages(None).await.unwrap();
+    let mut received = queue.receive_messages(None).await.unwrap();
     assert_eq!(received.len(), 12);
-    let (stale, fresh) = received.split_at(1);
-    // Let the first message's receipt handle go stale: it becomes visible and is received
-    // again (a new handle), while the others are still held by `fresh`... re-received too, so
-    // hold them again with a long timeout through a second handle.
-    let mut again = Vec::new();
-    for _ in 0..40 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        again.extend(queue.receive_messages(None).await.unwrap());
-        if again.len() >= 12 {
-            break;
-        }
-    }
-    assert_eq!(again.len(), 12, "all came back after 1 s");
+    let mut bogus = received[0].clone();
+    bogus.receipt_handle = "not-a-receipt-handle".to_owned();
+    received.insert(5, bogus);
     let counter = access.request_counter();
     counter.reset();
-    let mut mixed: Vec<_> = again.clone();
-    let bogus = awsimple_sqs::Message::with_receipt_handle_for_tests("not-a-receipt-handle");
-    mixed.insert(5, bogus);
-    let err = queue.delete_messages(&mixed).await.unwrap_err();
+    let err = queue.delete_messages(&received).await.unwrap_err();
     assert!(err.to_string().contains("1 of 13"), "{err}");
     assert_eq!(counter.operation("SQS", "DeleteMessageBatch"), 2);
-    let _ = (stale, fresh);
+    // The 12 good ones are gone for good: nothing comes back after the visibility timeout.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(queue.receive_messages(None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn fifo_with_explicit_deduplication_ids() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let name = format!("{}.fifo", unique_name("dedup"));
+    let queue = builder(&access, &name, &history)
+        .content_based_deduplication(false)
+        .build()
+        .unwrap();
+    queue.create_queue().await.unwrap();
+    queue
+        .send_with_deduplication_id("same body", "id-1")
+        .await
+        .unwrap();
+    queue
+        .send_with_deduplication_id("same body", "id-2")
+        .await
+        .unwrap();
+    queue
+        .send_with_deduplication_id("other body", "id-1")
+        .await
+        .unwrap(); // a duplicate of id-1
+    let got: Vec<String> = queue
+        .receive_messages(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(got, ["same body", "same body"]);
+    // Without content-based deduplication, SQS wants an id.
+    assert!(queue.send("no id").await.is_err());
+    let plain = builder(&access, &unique_name("plain"), &history)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        plain
+            .send_with_deduplication_id("x", "id")
+            .await
+            .unwrap_err(),
+        Error::InvalidInput { .. }
+    ));
+    assert!(matches!(
+        queue
+            .send_with_deduplication_id("x", "has space")
+            .await
+            .unwrap_err(),
+        Error::InvalidInput { .. }
+    ));
+}
+
+/// `ApproximateNumberOfMessagesNotVisible`, read with the SDK client.
+async fn not_visible(queue: &SqsAccess) -> u64 {
+    let out = queue
+        .client()
+        .get_queue_attributes()
+        .queue_url(queue.url().await.unwrap())
+        .attribute_names(
+            aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+        )
+        .send()
+        .await
+        .unwrap();
+    out.attributes().unwrap()
+        [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_dropped_stream_deletes_what_it_handed_over_and_nothing_else() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    let bodies: Vec<String> = (0..5).map(|i| format!("d{i}")).collect();
+    queue.send_batch(&bodies).await.unwrap();
+    {
+        let stream = queue.messages();
+        futures::pin_mut!(stream);
+        for _ in 0..3 {
+            stream.next().await.unwrap().unwrap();
+        }
+    } // dropped with 3 handed over and (usually) 2 buffered
+    // The 3 handed over are deleted by a background task; the others stay in flight until their
+    // visibility timeout ends (immediate delete: 30 s), then come back.
+    let mut left = u64::MAX;
+    for _ in 0..50 {
+        left = not_visible(&queue).await + queue.approximate_message_count().await.unwrap();
+        if left == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 2, "3 deleted, 2 kept");
+}
+
+#[tokio::test]
+async fn the_stream_skips_buffered_messages_whose_visibility_ran_out() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = builder(&access, &unique_name("expire"), &history)
+        .immediate_delete(false)
+        .visibility_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    queue.create_queue().await.unwrap();
+    let bodies: Vec<String> = (0..3).map(|i| format!("e{i}")).collect();
+    queue.send_batch(&bodies).await.unwrap();
+    let stream = queue.messages();
+    futures::pin_mut!(stream);
+    let first = stream.next().await.unwrap().unwrap();
+    queue.delete_message(&first).await.unwrap();
+    // Slow work: the two buffered messages' visibility runs out meanwhile.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let mut rest = Vec::new();
+    for _ in 0..2 {
+        let m = stream.next().await.unwrap().unwrap();
+        assert!(
+            m.visible_again_at() > std::time::Instant::now(),
+            "received anew, not the stale buffered copy"
+        );
+        queue.delete_message(&m).await.unwrap();
+        rest.push(m.body);
+    }
+    rest.push(first.body);
+    rest.sort();
+    assert_eq!(rest, bodies);
+}
+
+#[tokio::test]
+async fn a_batch_send_failing_midway_reports_exactly_what_was_not_sent() {
+    let proxy = FaultProxy::start(&emulator_endpoint()).await.unwrap();
+    let access = access_at(&proxy.endpoint()).await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    let bodies: Vec<String> = (0..30).map(|i| format!("b{i}")).collect();
+    // The first SendMessageBatch goes through, every later one is answered 500.
+    proxy.add_rule(
+        Rule::new(Fault::internal_error())
+            .head_contains("SendMessageBatch")
+            .after(1),
+    );
+    let report = queue.send_batch(&bodies).await.unwrap();
+    let sent: BTreeSet<String> = report
+        .results
+        .iter()
+        .zip(&bodies)
+        .filter(|(r, _)| r.is_ok())
+        .map(|(_, b)| b.clone())
+        .collect();
+    assert_eq!(sent.len(), 10, "one batch went through");
+    assert_eq!(report.failures().len(), 20);
+    proxy.clear_rules();
+    let received: BTreeSet<String> = queue
+        .receive_messages(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.body)
+        .collect();
+    assert_eq!(received, sent, "the report matches the queue");
+
+    // When no request goes through at all, it is an error.
+    proxy.add_rule(Rule::new(Fault::internal_error()).head_contains("SendMessageBatch"));
+    assert!(queue.send_batch(&bodies).await.unwrap_err().is_transient());
 }
