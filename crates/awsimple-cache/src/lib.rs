@@ -355,12 +355,19 @@ impl DiskCache {
         let Some(path) = self.get_path(id, expected_size) else {
             return false;
         };
+        let mut source = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) => {
+                // Evicted by another process since the lookup: an ordinary miss.
+                debug!(id, error = %e, "cache entry vanished before the copy: a miss");
+                return false;
+            }
+        };
         let result = (|| -> io::Result<()> {
             let parent = parent_of(dest);
             let mut temp = tempfile::Builder::new()
                 .prefix(TEMP_PREFIX)
                 .tempfile_in(parent)?;
-            let mut source = File::open(&path)?;
             let copied = io::copy(&mut source, temp.as_file_mut())?;
             if expected_size.is_some_and(|s| s != copied) {
                 return Err(io::Error::new(
@@ -677,7 +684,10 @@ fn remove_stale_temps(dir: &Path) {
     };
     let now = SystemTime::now();
     for item in listing.flatten() {
-        if item.file_name().to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX))
+        if item
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX))
             && is_stale(&item, now)
         {
             remove_quietly(&item.path());

@@ -269,14 +269,17 @@ async fn multipart_upload_and_parallel_ranged_download_of_40_mib() {
         .unwrap()
     );
     assert_eq!(seen.load(Ordering::SeqCst), content.len() as u64);
-    assert_eq!(counter.operation("S3", "CreateMultipartUpload"), 1);
+    // One multipart upload, or two when the emulator failed to complete the first (it is
+    // then aborted and made again from scratch, as for S3's "200 with an error" answers).
+    let uploads = counter.operation("S3", "CreateMultipartUpload");
+    assert!((1..=2).contains(&uploads), "{uploads}");
     assert_eq!(
         counter.operation("S3", "UploadPart"),
-        6,
+        6 * uploads,
         "5 x 8 MiB + the rest"
     );
-    // 1, or a retry when the emulator answers Complete with 200 and an error body (as S3 may).
-    assert!((1..=4).contains(&counter.operation("S3", "CompleteMultipartUpload")));
+    // 1, or retries when the emulator answers Complete with 200 and an error body.
+    assert!((1..=8).contains(&counter.operation("S3", "CompleteMultipartUpload")));
 
     // The identity survives multipart: the unchanged re-upload is skipped.
     counter.reset();
