@@ -749,8 +749,32 @@ mod tests {
             "a b",
             "é",
             &"f".repeat(201),
+            "con",
+            "NUL",
+            "Com1",
+            "lpt9",
         ] {
             assert!(validate_id(bad).is_err(), "{bad:?}");
         }
+        for fine in ["com0", "com10", "console", "nul-1", "lpt"] {
+            assert!(validate_id(fine).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_id_and_the_reason() {
+        let message = validate_id("a/b").err().map(|e| e.to_string());
+        assert_eq!(
+            message.as_deref(),
+            Some(
+                "invalid cache entry name \"a/b\": only ASCII letters, digits, '-' and '_' are allowed"
+            )
+        );
+    }
+
+    #[test]
+    fn the_cache_is_cheap_to_share() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<DiskCache>();
     }
 }

@@ -76,16 +76,104 @@ fn invalid_ids_are_refused_without_touching_the_disk() {
         assert!(cache.read(bad, None).is_none());
         assert!(!cache.write_slot(bad, b"x"));
     }
+    // The slot folder's name is not an entry.
+    assert!(!cache.put_bytes("slots", b"x"));
     assert!(!dir.path().parent().unwrap().join("escape").exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     assert!(DiskCache::builder("a/b").dir(dir.path()).build().is_err());
-    assert!(
-        DiskCache::builder("s3")
-            .dir(dir.path())
-            .max_free_fraction(1.5)
-            .build()
-            .is_err()
-    );
+    for fraction in [1.5, -0.1, f64::NAN] {
+        assert!(
+            DiskCache::builder("s3")
+                .dir(dir.path())
+                .max_free_fraction(fraction)
+                .build()
+                .is_err(),
+            "{fraction}"
+        );
+    }
+}
+
+#[test]
+fn the_limit_is_the_smaller_of_max_bytes_and_the_free_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let capped = cache(dir.path(), 1234);
+    assert_eq!(capped.limit(), 1234);
+    // Free space moves with whatever else runs: bound by the disk's total instead.
+    let total = fs4::total_space(dir.path()).unwrap();
+    let share = DiskCache::builder("test")
+        .dir(dir.path())
+        .max_bytes(u64::MAX)
+        .max_free_fraction(0.5)
+        .build()
+        .unwrap();
+    assert!(share.limit() <= total / 2 && share.limit() > 0);
+    let none = DiskCache::builder("test")
+        .dir(dir.path())
+        .max_free_fraction(0.0)
+        .build()
+        .unwrap();
+    assert_eq!(none.limit(), 0);
+    assert!(!none.put_bytes("abc", b"x"), "nothing fits in a zero limit");
+    assert!(!none.contains("abc", None));
+}
+
+#[test]
+fn temporary_files_are_never_entries_and_stale_ones_are_cleaned() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache(dir.path(), 1 << 20);
+    let fresh = dir.path().join(".tmp-fresh");
+    let stale = dir.path().join(".tmp-stale");
+    std::fs::write(&fresh, [0u8; 50]).unwrap();
+    std::fs::write(&stale, [0u8; 50]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(SystemTime::now() - Duration::from_secs(2 * 3600))
+        .unwrap();
+    assert!(cache.read(".tmp-fresh", None).is_none());
+    assert_eq!(cache.total_size(), 0, "temporary files are not counted");
+    assert!(cache.ids().is_empty());
+    assert!(cache.put_bytes("abc", b"x"));
+    assert!(fresh.exists(), "a temporary file in use is left alone");
+    assert!(!stale.exists(), "a crash's leftover is removed");
+
+    // The same in the slot folder.
+    assert!(cache.write_slot("s", b"1"));
+    let slot_stale = dir.path().join("slots").join(".tmp-stale");
+    std::fs::write(&slot_stale, b"partial").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&slot_stale)
+        .unwrap()
+        .set_modified(SystemTime::now() - Duration::from_secs(2 * 3600))
+        .unwrap();
+    assert!(cache.write_slot("s", b"2"));
+    assert!(!slot_stale.exists());
+}
+
+#[test]
+fn failures_are_misses_and_never_leave_a_partial_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache(dir.path(), 1 << 20);
+    assert!(!cache.put_file("abc", &dir.path().join("no-such-source")));
+    assert!(!cache.contains("abc", None));
+
+    assert!(cache.put_bytes("abc", b"content"));
+    // The destination's folder does not exist: false, and nothing is created.
+    let nowhere = dir.path().join("missing").join("dest");
+    assert!(!cache.copy_to("abc", Some(7), &nowhere));
+    assert!(!nowhere.parent().unwrap().exists());
+    // A miss (here a wrong size) leaves an existing destination as it was.
+    let dest = dir.path().join("dest");
+    std::fs::write(&dest, b"previous").unwrap();
+    assert!(!cache.copy_to("abc", Some(8), &dest));
+    assert_eq!(std::fs::read(&dest).unwrap(), b"previous");
+    // A hit replaces it whole.
+    assert!(cache.put_bytes("abc", b"content"));
+    assert!(cache.copy_to("abc", Some(7), &dest));
+    assert_eq!(std::fs::read(&dest).unwrap(), b"content");
+    assert!(leftovers(dir.path()).is_empty());
 }
 
 #[test]
@@ -122,7 +210,12 @@ fn least_recently_used_entries_are_evicted_first() {
         assert!(cache.contains(id, Some(100)), "{id} kept");
     }
     assert!(cache.total_size() <= 300);
-    assert_eq!(cache.ids().last().map(String::as_str), Some("d"));
+    // Oldest first: c (used 100 s ago), then a and d (just now, in an order the file system's
+    // clock granularity decides).
+    let mut ids = cache.ids();
+    assert_eq!(ids.first().map(String::as_str), Some("c"));
+    ids.sort();
+    assert_eq!(ids, ["a", "c", "d"]);
 
     // Too large for the limit: not stored, and nothing evicted for it.
     assert!(!cache.put_bytes("huge", &[1u8; 301]));
@@ -176,18 +269,31 @@ fn files_and_folders_are_private() {
     assert_eq!(mode(&root.join("abc")), 0o600);
     assert_eq!(mode(&root.join("slots")), 0o700);
     assert_eq!(mode(&root.join("slots").join("slot")), 0o600);
+    assert_eq!(mode(&root.join(".lock")), 0o600);
 }
 
 #[test]
 fn the_environment_folder_is_used_only_on_request() {
     // Only the opt-in reads AWSIMPLE_CACHE_DIR; this test sets it in a child process to keep
     // the variable out of the other tests.
+    // The child's home and per-user cache folder are temporary too, so that the default folder
+    // it creates is not the real one.
     if let Ok(base) = std::env::var("AWSIMPLE_CACHE_TEST_CHILD_ENV") {
+        let base = Path::new(&base);
         let cache = DiskCache::builder("svc").use_env_dir(true).build().unwrap();
-        assert_eq!(cache.dir(), Path::new(&base).join("svc"));
+        assert_eq!(cache.dir(), base.join("env").join("svc"));
+        let explicit = base.join("explicit");
+        let wins = DiskCache::builder("svc")
+            .use_env_dir(true)
+            .dir(&explicit)
+            .build()
+            .unwrap();
+        assert_eq!(wins.dir(), explicit);
         let default = DiskCache::builder("svc").build().unwrap();
-        assert_ne!(default.dir(), Path::new(&base).join("svc"));
         assert!(default.dir().ends_with("awsimple/aws/svc"));
+        assert!(default.dir().starts_with(base));
+        #[cfg(target_os = "linux")]
+        assert_eq!(default.dir(), base.join("xdg/awsimple/aws/svc"));
         return;
     }
     let base = tempfile::tempdir().unwrap();
@@ -198,7 +304,9 @@ fn the_environment_folder_is_used_only_on_request() {
             "--quiet",
         ])
         .env("AWSIMPLE_CACHE_TEST_CHILD_ENV", base.path())
-        .env("AWSIMPLE_CACHE_DIR", base.path())
+        .env("AWSIMPLE_CACHE_DIR", base.path().join("env"))
+        .env("HOME", base.path().join("home"))
+        .env("XDG_CACHE_HOME", base.path().join("xdg"))
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -214,14 +322,22 @@ fn content(i: usize) -> Vec<u8> {
         .collect()
 }
 
+const LIMIT: u64 = 12_000; // about five entries: forces eviction
+
 fn worker(dir: &Path, seed: usize) {
-    let cache = cache(dir, 12_000); // about five entries: forces eviction
+    let cache = cache(dir, LIMIT);
+    let largest = content(11).len() as u64;
     for round in 0..200 {
         let i = (round * 7 + seed * 3) % 12;
         let id = format!("entry{i}");
         let expected = content(i);
         match cache.read(&id, Some(expected.len() as u64)) {
-            Some(bytes) => assert_eq!(bytes, expected, "entry {i} corrupted"),
+            // Now and then rewrite a present entry too: several writers on one id.
+            Some(bytes) if round % 5 != 0 => assert_eq!(bytes, expected, "entry {i} corrupted"),
+            Some(bytes) => {
+                assert_eq!(bytes, expected, "entry {i} corrupted");
+                cache.put_bytes(&id, &expected);
+            }
             None => {
                 cache.put_bytes(&id, &expected);
             }
@@ -231,7 +347,10 @@ fn worker(dir: &Path, seed: usize) {
             assert_eq!(std::fs::read(&dest).unwrap(), expected);
             std::fs::remove_file(&dest).unwrap();
         }
-        assert!(cache.total_size() <= 12_000, "over the limit");
+        // A listing taken while another writer evicts and renames may see both the evicted
+        // entry and its replacement: at most one entry over.
+        let total = cache.total_size();
+        assert!(total <= LIMIT + largest, "over the limit: {total}");
     }
 }
 
@@ -270,7 +389,8 @@ fn several_threads_and_processes_share_one_cache() {
     for mut child in children {
         assert!(child.wait().unwrap().success(), "a worker process failed");
     }
-    let cache = cache(dir.path(), 12_000);
+    let cache = cache(dir.path(), LIMIT);
+    assert!(!cache.ids().is_empty());
     for id in cache.ids() {
         let i: usize = id.trim_start_matches("entry").parse().unwrap();
         assert_eq!(cache.read(&id, None).unwrap(), content(i), "{id}");
@@ -279,5 +399,35 @@ fn several_threads_and_processes_share_one_cache() {
         leftovers(dir.path()).is_empty(),
         "no partial entries remain"
     );
-    assert!(cache.total_size() <= 12_000);
+    assert!(cache.total_size() <= LIMIT, "at rest, within the limit");
+}
+
+#[test]
+fn concurrent_slot_writes_are_seen_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = cache(dir.path(), 1 << 20);
+    let versions: Vec<Vec<u8>> = (0..4u8)
+        .map(|v| vec![v; 1000 + 3000 * v as usize])
+        .collect();
+    assert!(cache.write_slot("scan-table", &versions[0]));
+    std::thread::scope(|scope| {
+        for writer in 0..2 {
+            let (cache, versions) = (cache.clone(), &versions);
+            scope.spawn(move || {
+                for round in 0..100 {
+                    assert!(cache.write_slot("scan-table", &versions[(round + writer) % 4]));
+                }
+            });
+        }
+        for _ in 0..2 {
+            let (cache, versions) = (cache.clone(), &versions);
+            scope.spawn(move || {
+                for _ in 0..200 {
+                    let slot = cache.read_slot("scan-table").expect("always present");
+                    assert!(versions.contains(&slot.bytes), "a torn slot");
+                }
+            });
+        }
+    });
+    assert!(leftovers(&dir.path().join("slots")).is_empty());
 }

@@ -1,5 +1,7 @@
 //! A quick SQS benchmark against an emulator (not a test): wall time and requests of sending
-//! 200 messages one by one and in batches, and of receiving (with immediate delete) 200.
+//! 200 messages one by one and in batches, and of receiving (with immediate delete) 200; first
+//! straight to the emulator, then through a proxy adding 25 ms to every request (closer to the
+//! round trip of a real region, where overlapping requests pays).
 //!
 //! ```text
 //! cargo run --release -p awsimple-sqs --example sqs_bench
@@ -8,9 +10,10 @@
 //! Uses `AWS_ENDPOINT_URL` when set, otherwise starts the test kit's moto server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use awsimple_core::AwsAccess;
+use awsimple_core::test_util::fault_proxy::{Fault, FaultProxy, Rule};
 use awsimple_core::test_util::{access_at, emulator_endpoint, unique_name};
 use awsimple_sqs::SqsAccess;
 
@@ -42,39 +45,50 @@ async fn main() {
     })
     .await
     .unwrap();
-    let access = access_at(&endpoint).await;
+    run(&access_at(&endpoint).await, "").await;
+    let proxy = FaultProxy::start(&endpoint).await.unwrap();
+    proxy.add_rule(Rule::new(Fault::Delay(Duration::from_millis(25))));
+    run(&access_at(&proxy.endpoint()).await, " +25 ms").await;
+}
+
+async fn run(access: &AwsAccess, suffix: &str) {
     let history = tempfile::tempdir().unwrap();
-    let queue = SqsAccess::builder(&access, unique_name("sqsbench"))
-        .history_dir(history.path())
-        .build()
-        .unwrap();
-    queue.create_queue().await.unwrap();
-    queue.url().await.unwrap(); // looked up once per handle: not part of the figures
+    // Two empty queues, so that each figure starts from the same state (moto slows down as a
+    // queue fills up).
+    let mut queues = Vec::new();
+    for name in ["sqsbench1", "sqsbench2"] {
+        let queue = SqsAccess::builder(access, unique_name(name))
+            .history_dir(history.path())
+            .build()
+            .unwrap();
+        queue.create_queue().await.unwrap();
+        queue.url().await.unwrap(); // looked up once per handle: not part of the figures
+        queues.push(queue);
+    }
+    let (single, batch) = (&queues[0], &queues[1]);
     let bodies: Vec<String> = (0..N)
         .map(|i| format!("benchmark message {i:04}"))
         .collect();
 
-    measure(&access, &format!("send {N} (one by one)"), async {
+    measure(access, &format!("send {N} (one by one){suffix}"), async {
         for body in &bodies {
-            queue.send(body).await.unwrap();
+            single.send(body).await.unwrap();
         }
     })
     .await;
-    let report = measure(&access, &format!("send {N} (send_batch)"), async {
-        queue.send_batch(&bodies).await.unwrap()
+    let report = measure(access, &format!("send {N} (send_batch){suffix}"), async {
+        batch.send_batch(&bodies).await.unwrap()
     })
     .await;
     assert!(report.all_sent());
-    let got = measure(&access, &format!("receive+delete {}", 2 * N), async {
-        queue.receive_messages(Some(2 * N)).await.unwrap()
-    })
-    .await;
-    assert_eq!(got.len(), 2 * N);
-    queue.send_batch(&bodies).await.unwrap();
-    let got = measure(&access, &format!("receive+delete {N}"), async {
-        queue.receive_messages(Some(N)).await.unwrap()
-    })
-    .await;
-    assert_eq!(got.len(), N);
-    queue.delete_queue().await.unwrap();
+    for queue in [single, batch] {
+        let got = measure(access, &format!("receive+delete {N}{suffix}"), async {
+            queue.receive_messages(Some(N)).await.unwrap()
+        })
+        .await;
+        assert_eq!(got.len(), N);
+    }
+    for queue in &queues {
+        queue.delete_queue().await.unwrap();
+    }
 }

