@@ -1,5 +1,7 @@
 //! A quick SNS benchmark against an emulator (not a test): wall time and requests of
-//! publishing 200 messages one by one and with `publish_batch`.
+//! publishing 200 messages one by one and with `publish_batch`; first straight to the
+//! emulator, then through a proxy adding 25 ms to every request (closer to the round trip of a
+//! real region).
 //!
 //! ```text
 //! cargo run --release -p awsimple-sns --example sns_bench
@@ -8,9 +10,10 @@
 //! Uses `AWS_ENDPOINT_URL` when set, otherwise starts the test kit's moto server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use awsimple_core::AwsAccess;
+use awsimple_core::test_util::fault_proxy::{Fault, FaultProxy, Rule};
 use awsimple_core::test_util::{access_at, emulator_endpoint, unique_name};
 use awsimple_sns::SnsAccess;
 
@@ -42,8 +45,14 @@ async fn main() {
     })
     .await
     .unwrap();
-    let access = access_at(&endpoint).await;
-    let topic = SnsAccess::builder(&access, unique_name("snsbench"))
+    run(&access_at(&endpoint).await, "").await;
+    let proxy = FaultProxy::start(&endpoint).await.unwrap();
+    proxy.add_rule(Rule::new(Fault::Delay(Duration::from_millis(25))));
+    run(&access_at(&proxy.endpoint()).await, " +25 ms").await;
+}
+
+async fn run(access: &AwsAccess, suffix: &str) {
+    let topic = SnsAccess::builder(access, unique_name("snsbench"))
         .auto_create(true)
         .build()
         .unwrap();
@@ -52,15 +61,21 @@ async fn main() {
         .map(|i| format!("benchmark message {i:04}"))
         .collect();
 
-    measure(&access, &format!("publish {N} (one by one)"), async {
-        for message in &messages {
-            topic.publish(message, None, None).await.unwrap();
-        }
-    })
+    measure(
+        access,
+        &format!("publish {N} (one by one){suffix}"),
+        async {
+            for message in &messages {
+                topic.publish(message, None, None).await.unwrap();
+            }
+        },
+    )
     .await;
-    let report = measure(&access, &format!("publish {N} (publish_batch)"), async {
-        topic.publish_batch(&messages).await.unwrap()
-    })
+    let report = measure(
+        access,
+        &format!("publish {N} (publish_batch){suffix}"),
+        async { topic.publish_batch(&messages).await.unwrap() },
+    )
     .await;
     assert!(report.all_published());
     topic.delete_topic().await.unwrap();

@@ -1,7 +1,7 @@
 //! A quick SQS benchmark against an emulator (not a test): wall time and requests of sending
 //! 200 messages one by one and in batches, and of receiving (with immediate delete) 200; first
 //! straight to the emulator, then through a proxy adding 25 ms to every request (closer to the
-//! round trip of a real region, where overlapping requests pays).
+//! round trip of a real region, where the number of requests is what counts).
 //!
 //! ```text
 //! cargo run --release -p awsimple-sqs --example sqs_bench

@@ -644,3 +644,32 @@ async fn a_batch_send_failing_midway_reports_exactly_what_was_not_sent() {
     proxy.add_rule(Rule::new(Fault::internal_error()).head_contains("SendMessageBatch"));
     assert!(queue.send_batch(&bodies).await.unwrap_err().is_transient());
 }
+
+#[tokio::test]
+async fn creating_a_queue_deleted_less_than_a_minute_ago_is_a_clear_error() {
+    // moto lets a deleted queue be created again at once: SQS's answer is injected (its JSON
+    // body; the proxy cannot add SQS's `x-amzn-query-error` header).
+    let proxy = FaultProxy::start(&emulator_endpoint()).await.unwrap();
+    let access = access_at(&proxy.endpoint()).await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = builder(&access, &unique_name("recent"), &history)
+        .build()
+        .unwrap();
+    proxy.add_rule(
+        Rule::new(Fault::Respond {
+            status: 400,
+            content_type: "application/x-amz-json-1.0".to_owned(),
+            body: r#"{"__type":"com.amazonaws.sqs#QueueDeletedRecently","message":"You must wait 60 seconds after deleting a queue before you can create another with the same name."}"#
+                .to_owned(),
+        })
+        .head_contains("AmazonSQS.CreateQueue")
+        .first(1),
+    );
+    let err = queue.create_queue().await.unwrap_err();
+    assert!(matches!(err, Error::Precondition { .. }), "{err:?}");
+    assert!(err.to_string().contains("60 s"), "{err}");
+    assert_eq!(proxy.faults_applied(), 1);
+    // Once SQS allows it again, the same handle creates it.
+    let url = queue.create_queue().await.unwrap();
+    assert!(queue.exists().await.unwrap(), "{url}");
+}

@@ -46,8 +46,12 @@ fn python_has_moto(python: &Path) -> bool {
     Command::new(python)
         .args([
             "-c",
-            "import importlib.util as u, sys; \
-             sys.exit(0 if u.find_spec('moto') and u.find_spec('flask') and u.find_spec('werkzeug') else 1)",
+            // moto before 5.2.5 fails some full-object-checksum multipart completions: older
+            // installs are passed over (and the pinned one installed into the project's venv).
+            "import importlib.util as u, importlib.metadata as m, sys; \
+             ok = u.find_spec('moto') and u.find_spec('flask') and u.find_spec('werkzeug'); \
+             v = tuple(int(p) for p in m.version('moto').split('.')[:3] if p.isdigit()) if ok else (); \
+             sys.exit(0 if ok and v >= (5, 2, 5) else 1)",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
