@@ -150,6 +150,55 @@ impl ContentCheck {
     }
 }
 
+/// The part buffers of one multipart upload, used again part after part. Fresh 8 MiB buffers
+/// for every part would be freed into glibc's arenas (its mmap threshold grows to the size of
+/// the freed blocks), holding about twice `part size x concurrency` at the peak.
+#[derive(Default)]
+struct PartBuffers(std::sync::Mutex<Vec<bytes::BytesMut>>);
+
+impl PartBuffers {
+    /// A zeroed buffer of `len` bytes, from the pool when it has one.
+    fn take(&self, len: usize) -> bytes::BytesMut {
+        let reused = self.0.lock().ok().and_then(|mut free| free.pop());
+        let mut buffer = reused.unwrap_or_default();
+        buffer.clear();
+        buffer.resize(len, 0);
+        buffer
+    }
+
+    /// Returns a part's bytes to the pool once the SDK no longer holds them.
+    fn give_back(&self, bytes: bytes::Bytes) {
+        if let (Ok(buffer), Ok(mut free)) = (bytes.try_into_mut(), self.0.lock()) {
+            free.push(buffer);
+        }
+    }
+}
+
+/// Writes all of `buf` at `offset` without moving a shared cursor, so ranges can be written
+/// from several threads at once.
+fn write_all_at(file: &std::fs::File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_write(file, buf, offset) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
 fn blocking_err(path: &Path, e: tokio::task::JoinError) -> Error {
     Error::io(path, std::io::Error::other(e))
 }
@@ -353,22 +402,25 @@ impl S3Access {
         let parts = size.div_ceil(part_size);
         let done = Arc::new(AtomicU64::new(0));
         let resource = self.resource(key);
+        let pool = PartBuffers::default();
         let mut completed: Vec<CompletedPart> = futures::stream::iter(0..parts)
             .map(|index| {
                 let path = path.to_path_buf();
                 let done = done.clone();
                 let resource = resource.clone();
+                let pool = &pool;
                 async move {
                     let offset = index * part_size;
                     let len = part_size.min(size - offset);
                     let reading = path.clone();
-                    // Each part is read when its turn comes: memory stays at part x concurrency.
-                    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+                    let mut buffer = pool.take(len as usize);
+                    // Each part is read when its turn comes, into a buffer of the pool: memory
+                    // stays at part x concurrency.
+                    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
                         let mut file = std::fs::File::open(&reading)?;
                         file.seek(SeekFrom::Start(offset))?;
-                        let mut buffer = vec![0u8; len as usize];
                         file.read_exact(&mut buffer)?;
-                        Ok(buffer)
+                        Ok(buffer.freeze())
                     })
                     .await
                     .map_err(|e| blocking_err(&path, e))?
@@ -384,11 +436,12 @@ impl S3Access {
                         .upload_id(upload_id)
                         .part_number(number)
                         .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
-                        .body(ByteStream::from(bytes))
+                        .body(ByteStream::from(bytes.clone()))
                         .send()
                         .instrument(span)
                         .await
                         .map_err(|e| Error::from_sdk(e, "UploadPart", resource))?;
+                    pool.give_back(bytes);
                     let total = done.fetch_add(len, Ordering::SeqCst) + len;
                     report(&options.progress, total, size);
                     Ok::<_, Error>(
@@ -576,9 +629,10 @@ impl S3Access {
         Ok(check)
     }
 
-    /// Parallel ranged GETs (`concurrency` in flight), consumed in order: each range is
-    /// hashed and appended as soon as the ones before it are, so memory stays at about
-    /// `part size x concurrency` and the checksum needs no second pass over the file.
+    /// Parallel ranged GETs (`concurrency` in flight). Each range is written at its offset as
+    /// soon as it arrives, whatever the order, while the checksum takes the ranges in order on
+    /// its own thread: hashing overlaps the transfer and the writes, memory stays at about
+    /// `part size x concurrency`, and verifying needs no second pass over the file.
     async fn ranged_download(
         &self,
         meta: &S3ObjectMetadata,
@@ -588,40 +642,45 @@ impl S3Access {
         let part_size = self.inner.part_size;
         let ranges = meta.size.div_ceil(part_size);
         let resource = self.resource(&meta.key);
+        let file = Arc::new(std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?);
         let mut parts = futures::stream::iter(0..ranges)
             .map(|index| {
                 let resource = resource.clone();
+                let file = Arc::clone(&file);
                 async move {
                     let start = index * part_size;
                     let end = (start + part_size).min(meta.size) - 1;
                     let mut attempt = 1;
-                    loop {
+                    let bytes = loop {
                         match self.get_range(meta, start, end, &resource).await {
                             Err(e) if e.is_transient() && attempt < BODY_ATTEMPTS => {
                                 warn!(key = %meta.key, start, attempt, error = %e, "range interrupted: fetching it again");
                                 attempt += 1;
                             }
-                            other => break other,
+                            other => break other?,
                         }
-                    }
+                    };
+                    let path = temp.to_path_buf();
+                    let written = bytes.clone();
+                    tokio::task::spawn_blocking(move || write_all_at(&file, &written, start))
+                        .await
+                        .map_err(|e| blocking_err(&path, e))?
+                        .map_err(|e| Error::io(&path, e))?;
+                    Ok::<_, Error>(bytes)
                 }
             })
             .buffered(self.inner.concurrency);
-        let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
         let mut check = ContentCheck::new(&meta.identity);
         let mut done = 0u64;
         while let Some(bytes) = parts.next().await {
             let bytes = bytes?;
             done += bytes.len() as u64;
-            let path = temp.to_path_buf();
-            (file, check) = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+            check = tokio::task::spawn_blocking(move || {
                 check.update(&bytes);
-                file.write_all(&bytes)?;
-                Ok((file, check))
+                check
             })
             .await
-            .map_err(|e| blocking_err(&path, e))?
-            .map_err(|e| Error::io(temp, e))?;
+            .map_err(|e| blocking_err(temp, e))?;
             report(progress, done, meta.size);
         }
         Ok(check)

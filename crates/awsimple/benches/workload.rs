@@ -67,6 +67,11 @@ fn report(name: &str, times: Vec<f64>, requests: u64, peak: u64, note: &str) {
 }
 
 impl Bench {
+    /// Whether `--only` lets this line run.
+    fn selected(&self, name: &str) -> bool {
+        self.only.is_empty() || name.starts_with(&self.only)
+    }
+
     async fn measure<S, F, Fut>(&self, name: &str, repeats: usize, note: &str, setup: S, body: F)
     where
         S: AsyncFnMut(),
@@ -74,7 +79,7 @@ impl Bench {
         Fut: Future<Output = ()>,
     {
         let mut setup = setup;
-        if !self.only.is_empty() && !name.starts_with(&self.only) {
+        if !self.selected(name) {
             return;
         }
         let mut times = Vec::new();
@@ -214,6 +219,32 @@ async fn dynamodb(bench: &Bench) {
             },
         )
         .await;
+    // The floor: the same Scan pages through the bare SDK client, items left unconverted.
+    bench
+        .measure(
+            "dynamodb.scan.sdk_floor",
+            bench.repeats,
+            "bare SDK, same requests",
+            async || {},
+            || async {
+                let mut start = None;
+                loop {
+                    let page = reader
+                        .client()
+                        .scan()
+                        .table_name(&name)
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .unwrap();
+                    start = page.last_evaluated_key;
+                    if start.is_none() {
+                        break;
+                    }
+                }
+            },
+        )
+        .await;
     let _ = reader
         .scan_table_cached::<awsimple::dynamodb::Item>()
         .await
@@ -242,32 +273,44 @@ async fn sqs(bench: &Bench) {
     queue.create_queue().await.unwrap();
     let n = bench.n;
     let bodies: Vec<String> = (0..n).map(|i| format!("message {i}")).collect();
+    // Every repeat starts from an empty queue (the emulator's send slows as its queue grows).
+    let drain = async || while !queue.receive_messages(None).await.unwrap().is_empty() {};
+    bench
+        .measure("sqs.send", bench.repeats, "", drain, || async {
+            for body in &bodies {
+                queue.send(body).await.unwrap();
+            }
+        })
+        .await;
+    // The floor: the same N SendMessage requests through the bare SDK client.
+    let url = queue.url().await.unwrap();
     bench
         .measure(
-            "sqs.send",
+            "sqs.send.sdk_floor",
             bench.repeats,
-            "",
-            async || {},
+            "bare SDK, same requests",
+            drain,
             || async {
                 for body in &bodies {
-                    queue.send(body).await.unwrap();
+                    queue
+                        .client()
+                        .send_message()
+                        .queue_url(&url)
+                        .message_body(body)
+                        .send()
+                        .await
+                        .unwrap();
                 }
             },
         )
         .await;
     bench
-        .measure(
-            "sqs.send_batch",
-            bench.repeats,
-            "",
-            async || {},
-            || async {
-                assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
-            },
-        )
+        .measure("sqs.send_batch", bench.repeats, "", drain, || async {
+            assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+        })
         .await;
     // Start the receive measurements from an empty queue holding exactly N messages.
-    while !queue.receive_messages(None).await.unwrap().is_empty() {}
+    drain().await;
     bench
         .measure(
             "sqs.receive_delete",
@@ -330,6 +373,39 @@ async fn s3(bench: &Bench) {
             },
         )
         .await;
+    // The floor: the same requests (1 LIST, N HEADs, 32 in flight) through the bare SDK client,
+    // with no library work at all. What `dir` costs above this line is ours.
+    bench
+        .measure(
+            "s3.dir.sdk_floor",
+            bench.repeats,
+            "bare SDK, same requests",
+            async || {},
+            || async {
+                use futures::StreamExt;
+                let client = s3.client();
+                let listed = client
+                    .list_objects_v2()
+                    .bucket(s3.bucket())
+                    .prefix("small/")
+                    .send()
+                    .await
+                    .unwrap();
+                let heads: Vec<_> = futures::stream::iter(listed.contents().iter())
+                    .map(|o| {
+                        client
+                            .head_object()
+                            .bucket(s3.bucket())
+                            .key(o.key().unwrap())
+                            .send()
+                    })
+                    .buffer_unordered(32)
+                    .collect()
+                    .await;
+                assert_eq!(heads.len(), keys.len());
+            },
+        )
+        .await;
     let small = bench.folder.join("small.bin");
     std::fs::write(&small, vec![7u8; 10_000]).unwrap();
     s3.upload(&small, "cached/small.bin").await.unwrap();
@@ -361,18 +437,10 @@ async fn s3(bench: &Bench) {
     for mib in [64usize, 256] {
         let path = big_file(&bench.folder, mib);
         let key = format!("large/{mib}.bin");
-        bench
-            .measure(
-                &format!("s3.upload_{mib}mib"),
-                1,
-                "",
-                async || {},
-                || async {
-                    let options = awsimple::s3::UploadOptions::new().force(true);
-                    s3.upload_with(&path, &key, &options).await.unwrap();
-                },
-            )
-            .await;
+        let upload = format!("s3.upload_{mib}mib");
+        if bench.selected(&upload) {
+            in_child(&upload, s3.bucket(), &key, &path, bench.repeats);
+        }
         bench
             .measure(
                 &format!("s3.reupload_unchanged_{mib}mib"),
@@ -384,24 +452,54 @@ async fn s3(bench: &Bench) {
                 },
             )
             .await;
-        // Downloads run in a fresh process, so the peak memory is the download's own (this
-        // process keeps what the allocator holds after the uploads).
+        let name = format!("s3.download_{mib}mib");
+        if !bench.selected(&name) {
+            continue;
+        }
+        // The object is there even when `--only` skipped the upload lines (a no-op otherwise).
+        s3.upload(&path, &key).await.unwrap();
         let down = bench.folder.join(format!("down-{mib}.bin"));
-        let child = std::process::Command::new(std::env::current_exe().unwrap())
-            .env(
-                CHILD,
-                format!(
-                    "s3.download_{mib}mib|{}|{key}|{}",
-                    s3.bucket(),
-                    down.display()
-                ),
-            )
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(child.status.success(), "the download child failed");
-        print!("{}", String::from_utf8_lossy(&child.stdout));
+        in_child(&name, s3.bucket(), &key, &down, bench.repeats);
         let _ = std::fs::remove_file(&down);
+        // The floor: the same requests (a HEAD, then 8 MiB ranges with 8 in flight) through the
+        // bare SDK client, bodies read and dropped: no file, no checksum.
+        let size = std::fs::metadata(&path).unwrap().len();
+        bench
+            .measure(
+                &format!("{name}.sdk_floor"),
+                bench.repeats,
+                "bare SDK, same ranges, nothing written",
+                async || {},
+                || async {
+                    use futures::StreamExt;
+                    let head = s3.client().head_object().bucket(s3.bucket()).key(&key);
+                    assert_eq!(
+                        head.send().await.unwrap().content_length(),
+                        Some(size as i64)
+                    );
+                    let part = awsimple::s3::DEFAULT_PART_SIZE;
+                    let (s3, key) = (&s3, &key);
+                    let got: u64 = futures::stream::iter(0..size.div_ceil(part))
+                        .map(|i| async move {
+                            let end = ((i + 1) * part).min(size) - 1;
+                            let out = s3
+                                .client()
+                                .get_object()
+                                .bucket(s3.bucket())
+                                .key(key)
+                                .range(format!("bytes={}-{end}", i * part))
+                                .send()
+                                .await
+                                .unwrap();
+                            out.body.collect().await.unwrap().into_bytes().len() as u64
+                        })
+                        .buffer_unordered(awsimple::s3::DEFAULT_CONCURRENCY)
+                        .fold(0, |a, b| async move { a + b })
+                        .await;
+                    assert_eq!(got, size);
+                },
+            )
+            .await;
     }
 }
 
@@ -432,22 +530,47 @@ async fn sns(bench: &Bench) {
 
 const CHILD: &str = "AWSIMPLE_BENCH_CHILD";
 
-/// The child side of a measurement in a fresh process: `name|bucket|key|dest`.
+/// Runs a large transfer (`s3.upload_*`: `path` to `key`, forced; `s3.download_*`: `key` to
+/// `path`) in a fresh process and prints its line, so its peak memory is its own: a long-lived
+/// process keeps what the allocator held for earlier work.
+fn in_child(name: &str, bucket: &str, key: &str, path: &Path, repeats: usize) {
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(
+            CHILD,
+            format!("{name}|{bucket}|{key}|{}|{repeats}", path.display()),
+        )
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "the child of {name} failed");
+    print!("{}", String::from_utf8_lossy(&child.stdout));
+}
+
+/// The child side of [`in_child`]: `name|bucket|key|path|repeats`.
 async fn child(spec: &str) {
     let parts: Vec<&str> = spec.split('|').collect();
+    let (name, key, path) = (parts[0], parts[2], Path::new(parts[3]));
     let access = AwsAccess::new().await.unwrap();
     let s3 = awsimple::S3Access::new(&access, parts[1]).unwrap();
-    reset_peak_rss();
-    let start = Instant::now();
-    s3.download(parts[2], parts[3]).await.unwrap();
-    let time = start.elapsed().as_secs_f64();
-    report(
-        parts[0],
-        vec![time],
-        access.request_counter().total(),
-        peak_rss(),
-        "fresh process",
-    );
+    let repeats: usize = parts[4].parse().unwrap();
+    let mut times = Vec::new();
+    let mut peak = 0;
+    let mut requests = 0;
+    for _ in 0..repeats {
+        access.request_counter().reset();
+        reset_peak_rss();
+        let start = Instant::now();
+        if name.starts_with("s3.upload") {
+            let options = awsimple::s3::UploadOptions::new().force(true);
+            assert!(s3.upload_with(path, key, &options).await.unwrap());
+        } else {
+            s3.download(key, path).await.unwrap();
+        }
+        times.push(start.elapsed().as_secs_f64());
+        peak = peak.max(peak_rss());
+        requests = access.request_counter().total();
+    }
+    report(name, times, requests, peak, "fresh process");
 }
 
 #[tokio::main]
