@@ -1,9 +1,13 @@
-//! `cargo xtask bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX]`
+//! `cargo xtask bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX]
+//! [--json FILE]`
 //!
 //! Starts a fresh emulator, runs the workload of `crates/awsimple/benches/workload.rs` in release
 //! mode, optionally the same workload through the Python `awsimple` package (installed into the
 //! project's venv), and prints both side by side: median wall time, ratio, requests, peak memory.
-//! The table is also written to `target/bench/latest.md`.
+//! The table is also written to `target/bench/latest.md`, and with `--json FILE` every line
+//! (both sides, ratios) to FILE. A line named `<operation>.sdk_floor` is the bare SDK sending the
+//! same requests as `<operation>`: its ratio is against Python's `<operation>`, the best any
+//! client could do on this emulator.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -101,13 +105,21 @@ pub(crate) fn table(
     for line in rust {
         let (py_time, py_requests, ratio) = match python.get(&line.name) {
             Some(py) => (
-                format!("{:.3} s", py.median_s),
+                seconds(py.median_s),
                 py.requests.to_string(),
                 format!("{:.2}x", line.median_s / py.median_s),
             ),
-            None if line.name.starts_with("sha512") => match sha512sum {
+            None if counterpart(line, python).is_some() => {
+                let py = counterpart(line, python).map_or(f64::NAN, |p| p.median_s);
+                (
+                    "-".into(),
+                    "-".into(),
+                    format!("{:.2}x (floor)", line.median_s / py),
+                )
+            }
+            None if line.name.starts_with("sha512.") => match sha512sum {
                 Some(t) => (
-                    format!("sha512sum {t:.3} s"),
+                    format!("sha512sum {}", seconds(t)),
                     "-".to_owned(),
                     format!("{:.2}x of sha512sum", line.median_s / t),
                 ),
@@ -121,9 +133,9 @@ pub(crate) fn table(
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| line.note.clone());
         out.push_str(&format!(
-            "| {} | {:.3} s | {} | {} | {py_time} | {py_requests} | {ratio} | {note} |\n",
+            "| {} | {} | {} | {} | {py_time} | {py_requests} | {ratio} | {note} |\n",
             line.name,
-            line.median_s,
+            seconds(line.median_s),
             line.requests,
             mib(line.peak_rss)
         ));
@@ -178,6 +190,7 @@ fn time_sha512sum(path: &std::path::Path, repeats: usize) -> Option<f64> {
 
 pub(crate) fn bench(args: &[String]) -> Result {
     let mut compare_python = false;
+    let mut json: Option<std::path::PathBuf> = None;
     let mut settings: Vec<(&str, String)> = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -192,10 +205,11 @@ pub(crate) fn bench(args: &[String]) -> Result {
             "--repeats" => settings.push(("AWSIMPLE_BENCH_REPEATS", value("--repeats")?)),
             "--only" => settings.push(("AWSIMPLE_BENCH_ONLY", value("--only")?)),
             "--no-large" => settings.push(("AWSIMPLE_BENCH_LARGE", "0".to_owned())),
+            "--json" => json = Some(value("--json")?.into()),
             other => {
                 return Err(format!(
                     "usage: cargo xtask bench [--compare-python] [--n N] [--repeats R] \
-                     [--no-large] [--only PREFIX] (not understood: `{other}`)"
+                     [--no-large] [--only PREFIX] [--json FILE] (not understood: `{other}`)"
                 ));
             }
         }
@@ -282,17 +296,98 @@ pub(crate) fn bench(args: &[String]) -> Result {
     }
     process.stop();
 
+    // The workload times `sha512sum` in turns with its own hashing; older workloads did not.
     let sha512sum = rust
         .iter()
-        .any(|l| l.name.starts_with("sha512"))
-        .then(|| time_sha512sum(&folder.join("big-256.bin"), repeats))
-        .flatten();
+        .find(|l| l.name.starts_with("sha512sum"))
+        .map(|l| l.median_s)
+        .or_else(|| {
+            rust.iter()
+                .any(|l| l.name.starts_with("sha512"))
+                .then(|| time_sha512sum(&folder.join("big-256.bin"), repeats))
+                .flatten()
+        });
     let table = table(&rust, &python_lines, sha512sum);
     println!("\n{table}");
     let out = target_dir().join("bench").join("latest.md");
     std::fs::write(&out, &table).map_err(|e| format!("{}: {e}", out.display()))?;
     println!("(written to {})", out.display());
+    if let Some(path) = json {
+        let text = to_json(&rust, &python_lines, sha512sum);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("(lines written to {})", path.display());
+    }
     Ok(())
+}
+
+/// The Python line a Rust line is compared with, and how (`sdk_floor` lines: the same operation).
+fn counterpart<'a>(line: &Line, python: &'a BTreeMap<String, Line>) -> Option<&'a Line> {
+    python.get(&line.name).or_else(|| {
+        line.name
+            .strip_suffix(".sdk_floor")
+            .and_then(|base| python.get(base))
+    })
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_line(line: &Line) -> String {
+    format!(
+        "{{\"median_s\": {}, \"requests\": {}, \"peak_rss\": {}, \"note\": {}}}",
+        line.median_s,
+        line.requests,
+        line.peak_rss,
+        json_string(&line.note)
+    )
+}
+
+/// Every line as JSON: `[{"name", "rust": {...}, "python": {...} | null, "ratio": x | null}]`
+/// (for the hashing line, `python` is null and `ratio` is against `sha512sum`).
+pub(crate) fn to_json(
+    rust: &[Line],
+    python: &BTreeMap<String, Line>,
+    sha512sum: Option<f64>,
+) -> String {
+    let lines: Vec<String> = rust
+        .iter()
+        .map(|line| {
+            let py = python.get(&line.name);
+            let ratio = match counterpart(line, python) {
+                Some(p) => Some(line.median_s / p.median_s),
+                None if line.name.starts_with("sha512.") => sha512sum.map(|t| line.median_s / t),
+                None => None,
+            };
+            format!(
+                "  {{\"name\": {}, \"rust\": {}, \"python\": {}, \"ratio\": {}}}",
+                json_string(&line.name),
+                json_line(line),
+                py.map_or_else(|| "null".to_owned(), json_line),
+                ratio.map_or_else(|| "null".to_owned(), |r| format!("{r}"))
+            )
+        })
+        .collect();
+    format!("[\n{}\n]\n", lines.join(",\n"))
+}
+
+/// Seconds as text: milliseconds below a tenth of a second, so short lines keep their digits.
+fn seconds(s: f64) -> String {
+    if s < 0.1 {
+        format!("{:.2} ms", s * 1000.0)
+    } else {
+        format!("{s:.3} s")
+    }
 }
 
 #[cfg(test)]
@@ -335,5 +430,32 @@ mod tests {
         let table = table(&rust, &python, None);
         assert!(table.contains("| s3.dir | 0.100 s | 3 |"), "{table}");
         assert!(table.contains("0.25x"), "{table}");
+    }
+
+    #[test]
+    fn floors_compare_with_the_operation_and_json_has_every_line() {
+        let line = |name: &str, median_s: f64, note: &str| Line {
+            name: name.into(),
+            median_s,
+            requests: 1,
+            peak_rss: 0,
+            note: note.into(),
+        };
+        let rust = vec![
+            line("s3.dir", 0.25, ""),
+            line("s3.dir.sdk_floor", 0.125, "bare \"SDK\""),
+            line("sqs.send", 0.004, ""),
+        ];
+        let mut python = BTreeMap::new();
+        python.insert("s3.dir".to_owned(), line("s3.dir", 0.5, ""));
+        let table = table(&rust, &python, None);
+        assert!(table.contains("| 0.25x (floor) |"), "{table}");
+        assert!(table.contains("| sqs.send | 4.00 ms |"), "{table}");
+        let json = to_json(&rust, &python, None);
+        assert!(json.contains(r#""name": "s3.dir.sdk_floor""#), "{json}");
+        assert!(json.contains(r#""note": "bare \"SDK\"""#), "{json}");
+        assert!(json.contains(r#""ratio": 0.5}"#), "{json}");
+        assert!(json.contains(r#""python": null, "ratio": null}"#), "{json}");
+        assert_eq!(json.matches("\"name\"").count(), 3);
     }
 }

@@ -128,6 +128,9 @@ pub struct S3ObjectMetadata {
     pub etag: String,
     /// Hex SHA-512 of the content, when the object has one (native checksum or metadata).
     pub sha512: Option<String>,
+    /// The base64 full-object CRC64NVME S3 holds for the object, when it has one (multipart
+    /// uploads of awsimple, Rust or Python; a composite `-N` checksum is not one).
+    pub crc64nvme: Option<String>,
     /// The content identity (see [`Identity`]).
     #[serde(skip)]
     pub identity: Identity,
@@ -774,6 +777,10 @@ impl S3Access {
                 Identity::Sha512(hex) => Some(hex.clone()),
                 _ => None,
             },
+            crc64nvme: out
+                .checksum_crc64_nvme()
+                .filter(|crc| !crc.contains('-'))
+                .map(str::to_owned),
             identity,
             url: self.object_url(key),
         })

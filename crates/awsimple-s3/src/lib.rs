@@ -17,7 +17,7 @@
 //!
 //! // Files: the upload is skipped when S3 already holds the same content (one HEAD).
 //! s3.upload("report.pdf", "reports/2026.pdf").await?;
-//! // Verified against the stored SHA-512, written atomically, mtime = LastModified.
+//! // Verified (stored CRC64NVME or SHA-512), written atomically, mtime = LastModified.
 //! s3.download("reports/2026.pdf", "copy.pdf").await?;
 //! // One HEAD; the bytes come from the local cache while the content is unchanged.
 //! let status = s3.download_cached("reports/2026.pdf", "cached.pdf").await?;
@@ -30,6 +30,10 @@
 //! `awsimple-sha512` user metadata; multipart uploads carry a full-object CRC64NVME and the same
 //! metadata. An object's identity is, in order: the native SHA-512, the metadata SHA-512, the
 //! full-object CRC64NVME, else a hash of bucket, key, size, mtime and ETag.
+//!
+//! Downloads are checked against the full-object CRC64NVME when the object has one (cheap,
+//! and validated by S3 when the object was written), else against the SHA-512 identity; the
+//! cache files content under its identity, so `download_cached` always checks that.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod access;

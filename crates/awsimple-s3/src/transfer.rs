@@ -503,9 +503,12 @@ impl S3Access {
     }
 
     /// Downloads an object to `dest` (a file, or an existing folder where the key becomes the
-    /// file name). The file is written beside its destination under a temporary name, verified
-    /// against the object's SHA-512 or full-object CRC64NVME, given the object's LastModified
-    /// as mtime, and renamed into place: on any failure nothing is left at the destination.
+    /// file name). The file is written beside its destination under a temporary name, verified,
+    /// given the object's LastModified as mtime, and renamed into place: on any failure nothing
+    /// is left at the destination. The check is the object's full-object CRC64NVME when S3
+    /// holds one (awsimple's multipart uploads; about ten times cheaper than SHA-512, and S3
+    /// validated it when the object was written), else its SHA-512 identity.
+    /// [`S3Access::download_cached`] always checks the SHA-512 identity, which names the entry.
     pub async fn download(&self, key: &str, dest: impl AsRef<Path>) -> Result<PathBuf> {
         self.download_with(key, dest, None).await
     }
@@ -520,7 +523,14 @@ impl S3Access {
         crate::access::validate_key(key)?;
         let dest = self.destination(key, dest.as_ref())?;
         let meta = self.get_object_metadata(key).await?;
-        self.download_verified(&meta, &dest, &progress).await?;
+        // The full-object CRC64NVME, when S3 holds one, proves the bytes are the object's at a
+        // fraction of SHA-512's cost (S3 checked it when the object was written).
+        let expected = match &meta.crc64nvme {
+            Some(crc) => Identity::Crc64Nvme(crc.clone()),
+            None => meta.identity.clone(),
+        };
+        self.download_verified(&meta, &expected, &dest, &progress)
+            .await?;
         Ok(dest)
     }
 
@@ -528,6 +538,7 @@ impl S3Access {
     async fn download_verified(
         &self,
         meta: &S3ObjectMetadata,
+        expected: &Identity,
         dest: &Path,
         progress: &Option<Progress>,
     ) -> Result<()> {
@@ -545,9 +556,11 @@ impl S3Access {
         let temp_path = temp.path().to_path_buf();
         // The content is checked as it arrives (in order), so verifying costs no second pass.
         let check = if meta.size > self.inner.multipart_threshold {
-            self.ranged_download(meta, &temp_path, progress).await?
+            self.ranged_download(meta, expected, &temp_path, progress)
+                .await?
         } else {
-            self.single_download(meta, &temp_path, progress).await?
+            self.single_download(meta, expected, &temp_path, progress)
+                .await?
         };
         check.verify(&self.resource(&meta.key))?;
         let mtime = meta.mtime;
@@ -569,12 +582,16 @@ impl S3Access {
     async fn single_download(
         &self,
         meta: &S3ObjectMetadata,
+        expected: &Identity,
         temp: &Path,
         progress: &Option<Progress>,
     ) -> Result<ContentCheck> {
         let mut attempt = 1;
         loop {
-            match self.single_download_once(meta, temp, progress).await {
+            match self
+                .single_download_once(meta, expected, temp, progress)
+                .await
+            {
                 Err(e) if e.is_transient() && attempt < BODY_ATTEMPTS => {
                     warn!(key = %meta.key, attempt, error = %e, "download interrupted: starting again");
                     attempt += 1;
@@ -587,6 +604,7 @@ impl S3Access {
     async fn single_download_once(
         &self,
         meta: &S3ObjectMetadata,
+        expected: &Identity,
         temp: &Path,
         progress: &Option<Progress>,
     ) -> Result<ContentCheck> {
@@ -607,7 +625,7 @@ impl S3Access {
         let checksum = sdk_checksum_name(&out);
         let mut body = out.body;
         let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
-        let mut check = ContentCheck::new(&meta.identity);
+        let mut check = ContentCheck::new(expected);
         let mut done = 0u64;
         while let Some(chunk) = body
             .try_next()
@@ -636,6 +654,7 @@ impl S3Access {
     async fn ranged_download(
         &self,
         meta: &S3ObjectMetadata,
+        expected: &Identity,
         temp: &Path,
         progress: &Option<Progress>,
     ) -> Result<ContentCheck> {
@@ -670,7 +689,7 @@ impl S3Access {
                 }
             })
             .buffered(self.inner.concurrency);
-        let mut check = ContentCheck::new(&meta.identity);
+        let mut check = ContentCheck::new(expected);
         let mut done = 0u64;
         while let Some(bytes) = parts.next().await {
             let bytes = bytes?;
@@ -763,7 +782,9 @@ impl S3Access {
                 });
             }
         }
-        self.download_verified(&meta, &dest, &None).await?;
+        // Filed in the cache under its identity: checked against that identity.
+        self.download_verified(&meta, &meta.identity, &dest, &None)
+            .await?;
         let mut cache_write = false;
         if let Some(cache) = cache {
             let stored = dest.clone();

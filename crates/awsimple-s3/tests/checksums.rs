@@ -232,3 +232,91 @@ async fn a_bucket_of_another_account_is_owned_by_another() {
     assert_eq!(counter.operation("S3", "CreateBucket"), 0);
     assert_eq!(counter.total(), 2, "{:?}", counter.snapshot());
 }
+
+/// Puts a 9 MiB object (ranged downloads) with a full-object CRC64NVME and an `awsimple-sha512`
+/// metadata value, either of which may belong to other content.
+async fn put_with_crc_and_sha(s3: &S3Access, key: &str, body: &[u8], crc: &str, sha_hex: &str) {
+    s3.client()
+        .put_object()
+        .bucket(s3.bucket())
+        .key(key)
+        .body(body.to_vec().into())
+        .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+        .checksum_crc64_nvme(crc)
+        .metadata("awsimple-sha512", sha_hex)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn crc64nvme(body: &[u8]) -> String {
+    let mut digest = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme);
+    digest.update(body);
+    aws_smithy_types::base64::encode(digest.finalize().to_be_bytes())
+}
+
+#[tokio::test]
+async fn downloads_check_the_crc64nvme_and_the_cache_checks_the_sha512() {
+    let access = emulator_access().await;
+    let cache_dir = tempfile::tempdir().unwrap();
+    let s3 = bucket(&access, cache_dir.path()).await;
+    let body = data(9 * 1024 * 1024, 5);
+    let sha = awsimple_core::sha512(&body).to_hex();
+    let other_sha = awsimple_core::sha512(b"other content").to_hex();
+    let dir = tempfile::tempdir().unwrap();
+    let counter = access.request_counter();
+
+    // A wrong CRC64NVME (and the right SHA-512): the download checks the CRC and refuses.
+    put_with_crc_and_sha(&s3, "bad-crc.bin", &body, "AAAAAAAAAAA=", &sha).await;
+    let meta = s3.get_object_metadata("bad-crc.bin").await.unwrap();
+    assert_eq!(meta.crc64nvme.as_deref(), Some("AAAAAAAAAAA="));
+    assert_eq!(
+        meta.identity,
+        Identity::Sha512(sha.clone()),
+        "identity stays SHA-512"
+    );
+    let dest = dir.path().join("bad-crc.bin");
+    counter.reset();
+    match s3.download("bad-crc.bin", &dest).await.unwrap_err() {
+        Error::Integrity { algorithm, .. } => assert_eq!(algorithm, "CRC64NVME"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        counter.operation("S3", "GetObject"),
+        2,
+        "two ranges, no retry"
+    );
+    assert!(!dest.exists());
+
+    // The right CRC64NVME and a wrong SHA-512: the bytes are the object's, so the download
+    // succeeds; the cache files content under its SHA-512, so download_cached refuses.
+    put_with_crc_and_sha(&s3, "bad-sha.bin", &body, &crc64nvme(&body), &other_sha).await;
+    let dest = dir.path().join("bad-sha.bin");
+    s3.download("bad-sha.bin", &dest).await.unwrap();
+    assert!(std::fs::read(&dest).unwrap() == body, "identical bytes");
+    std::fs::remove_file(&dest).unwrap();
+    match s3.download_cached("bad-sha.bin", &dest).await.unwrap_err() {
+        Error::Integrity { algorithm, .. } => assert_eq!(algorithm, "SHA-512"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!dest.exists());
+    assert!(cache(cache_dir.path()).ids().is_empty(), "nothing cached");
+
+    // Both right: downloaded, cached, and served from the cache.
+    put_with_crc_and_sha(&s3, "good.bin", &body, &crc64nvme(&body), &sha).await;
+    let dest = dir.path().join("good.bin");
+    assert!(
+        !s3.download_cached("good.bin", &dest)
+            .await
+            .unwrap()
+            .cache_hit
+    );
+    std::fs::remove_file(&dest).unwrap();
+    assert!(
+        s3.download_cached("good.bin", &dest)
+            .await
+            .unwrap()
+            .cache_hit
+    );
+    assert!(std::fs::read(&dest).unwrap() == body, "identical bytes");
+}
