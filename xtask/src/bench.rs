@@ -1,5 +1,5 @@
 //! `cargo xtask bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX]
-//! [--json FILE]`
+//! [--json FILE] [--scan-items N]`
 //!
 //! Starts a fresh emulator, runs the workload of `crates/awsimple/benches/workload.rs` in release
 //! mode, optionally the same workload through the Python `awsimple` package (installed into the
@@ -7,7 +7,8 @@
 //! The table is also written to `target/bench/latest.md`, and with `--json FILE` every line
 //! (both sides, ratios) to FILE. A line named `<operation>.sdk_floor` is the bare SDK sending the
 //! same requests as `<operation>`: its ratio is against Python's `<operation>`, the best any
-//! client could do on this emulator.
+//! client could do on this emulator. `--scan-items N` adds a cached scan of an N-item table
+//! (Rust only): the first scan, then cache hits.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -206,10 +207,12 @@ pub(crate) fn bench(args: &[String]) -> Result {
             "--only" => settings.push(("AWSIMPLE_BENCH_ONLY", value("--only")?)),
             "--no-large" => settings.push(("AWSIMPLE_BENCH_LARGE", "0".to_owned())),
             "--json" => json = Some(value("--json")?.into()),
+            "--scan-items" => settings.push(("AWSIMPLE_BENCH_SCAN_ITEMS", value("--scan-items")?)),
             other => {
                 return Err(format!(
                     "usage: cargo xtask bench [--compare-python] [--n N] [--repeats R] \
-                     [--no-large] [--only PREFIX] [--json FILE] (not understood: `{other}`)"
+                     [--no-large] [--only PREFIX] [--json FILE] [--scan-items N] \
+                     (not understood: `{other}`)"
                 ));
             }
         }

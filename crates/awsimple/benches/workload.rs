@@ -276,6 +276,87 @@ async fn dynamodb(bench: &Bench) {
             },
         )
         .await;
+    // A parallel scan of the same table (Python has none): 4 segments in flight.
+    bench
+        .measure(
+            "dynamodb.scan.segments_4",
+            bench.repeats,
+            "4 Scan segments in flight",
+            async || {},
+            || async {
+                let options = awsimple::dynamodb::ScanOptions::new().segments(4);
+                let _: Vec<awsimple::dynamodb::Item> =
+                    reader.scan_table_with(&options).await.unwrap();
+            },
+        )
+        .await;
+    big_scan(bench).await;
+}
+
+/// `--scan-items N`: a table of N items, its first cached scan (the table is scanned and the
+/// cache written) and then cache hits (one request, the items loaded from disk).
+async fn big_scan(bench: &Bench) {
+    use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType};
+    use serde_json::json;
+
+    let items: usize = env_or("AWSIMPLE_BENCH_SCAN_ITEMS", 0);
+    let miss = format!("dynamodb.scan_cached_miss_{items}");
+    let hit = format!("dynamodb.scan_cached_hit_{items}");
+    if items == 0 || !(bench.selected(&miss) || bench.selected(&hit)) {
+        return;
+    }
+    let name = format!("rsbench_big_{}", bench.run);
+    let table = DynamoDbAccess::builder(&bench.access, &name)
+        .cache_dir(bench.folder.join("dbcache-big"))
+        .clock_skew(std::time::Duration::ZERO)
+        .mtime_window(std::time::Duration::ZERO)
+        .build()
+        .unwrap();
+    table
+        .create_table(&CreateTable::partition("id", KeyType::String))
+        .await
+        .unwrap();
+    let rows: Vec<_> = (0..items)
+        .map(|i| json!({"id": format!("item-{i:07}"), "n": i, "name": format!("name {i}"), "ok": i % 2 == 0}))
+        .collect();
+    table.put_items(&rows).await.unwrap();
+    drop(rows);
+    let cache = bench.folder.join("dbcache-big");
+    bench
+        .measure(
+            &miss,
+            1,
+            "",
+            async || {
+                let _ = std::fs::remove_dir_all(&cache);
+            },
+            || async {
+                let scan = table
+                    .scan_table_cached::<awsimple::dynamodb::Item>()
+                    .await
+                    .unwrap();
+                assert!(!scan.cache_hit);
+                assert_eq!(scan.items.len(), items);
+            },
+        )
+        .await;
+    bench
+        .measure(
+            &hit,
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                let scan = table
+                    .scan_table_cached::<awsimple::dynamodb::Item>()
+                    .await
+                    .unwrap();
+                assert!(scan.cache_hit, "the cached scan must hit here");
+                assert_eq!(scan.items.len(), items);
+            },
+        )
+        .await;
+    table.delete_table().await.unwrap();
 }
 
 async fn sqs(bench: &Bench) {
