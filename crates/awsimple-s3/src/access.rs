@@ -779,7 +779,7 @@ impl S3Access {
             },
             crc64nvme: out
                 .checksum_crc64_nvme()
-                .filter(|crc| !crc.contains('-'))
+                .filter(|crc| identity::is_full_object_crc64(crc))
                 .map(str::to_owned),
             identity,
             url: self.object_url(key),

@@ -76,8 +76,7 @@ pub(crate) fn identity_of(facts: &ObjectFacts<'_>) -> Identity {
     {
         return Identity::Sha512(digest.to_hex());
     }
-    // A composite (multipart, `-N` suffixed) checksum is not an identity.
-    if let Some(crc) = facts.native_crc64.filter(|v| !v.contains('-')) {
+    if let Some(crc) = facts.native_crc64.filter(|v| is_full_object_crc64(v)) {
         return Identity::Crc64Nvme(crc.to_owned());
     }
     let text = format!(
@@ -85,6 +84,13 @@ pub(crate) fn identity_of(facts: &ObjectFacts<'_>) -> Identity {
         facts.bucket, facts.key, facts.size, facts.mtime_secs, facts.etag
     );
     Identity::Substitute(awsimple_core::sha512(text.as_bytes()).to_hex())
+}
+
+/// A full-object CRC64NVME as S3 returns it: base64 of 8 bytes. A composite (multipart, `-N`
+/// suffixed) value is not one, nor a value of another length (moto without `awscrt` makes a
+/// 4-byte CRC32 under this name).
+pub(crate) fn is_full_object_crc64(value: &str) -> bool {
+    !value.contains('-') && aws_smithy_types::base64::decode(value).is_ok_and(|b| b.len() == 8)
 }
 
 /// An incremental CRC64NVME (the checksum S3 and Python awsimple 8 use for whole objects).
@@ -142,6 +148,15 @@ pub(crate) fn matches(identity: &Identity, sha512: &Sha512Digest, crc64: Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_8_byte_values_are_full_object_crc64s() {
+        assert!(is_full_object_crc64("AAAAAAAAAAA="));
+        assert!(is_full_object_crc64("9kJL5Qz2gBE="));
+        assert!(!is_full_object_crc64("HAdiEw=="), "4 bytes: a CRC32");
+        assert!(!is_full_object_crc64("AAAAAAAAAAA=-3"), "composite");
+        assert!(!is_full_object_crc64("not base64!"));
+    }
 
     #[test]
     fn identity_order_follows_parity() {

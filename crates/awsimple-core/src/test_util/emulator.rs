@@ -12,9 +12,13 @@ use std::time::{Duration, Instant};
 /// The moto release the project installs when none is found (PyPI `moto[server]`).
 pub const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
 
+/// Installed beside moto: without `awscrt`, moto computes the CRC64NVME checksums it makes
+/// itself as a 4-byte CRC32 under the CRC64NVME name, which no real S3 does.
+pub const AWSCRT_REQUIREMENT: &str = "awscrt==0.38.0";
+
 /// How to start an emulator, for messages.
 pub const HOW_TO_START: &str = "start one with `cargo xtask emulator` and export the \
-AWS_ENDPOINT_URL it prints, or install it with `pip install 'moto[server]'` so that tests can \
+AWS_ENDPOINT_URL it prints, or install it with `pip install 'moto[server]>=5.2.5' awscrt` so that tests can \
 start it themselves (the project's tooling also installs it into <workspace>/.venv when pip works)";
 
 /// Python run in place of `moto_server`: it starts moto in-process and exits as soon as the
@@ -46,10 +50,12 @@ fn python_has_moto(python: &Path) -> bool {
     Command::new(python)
         .args([
             "-c",
-            // moto before 5.2.5 fails some full-object-checksum multipart completions: older
-            // installs are passed over (and the pinned one installed into the project's venv).
+            // moto before 5.2.5 fails some full-object-checksum multipart completions, and
+            // moto without awscrt makes wrong CRC64NVME checksums: such installs are passed over
+            // (and the pinned ones installed into the project's venv).
             "import importlib.util as u, importlib.metadata as m, sys; \
-             ok = u.find_spec('moto') and u.find_spec('flask') and u.find_spec('werkzeug'); \
+             ok = u.find_spec('moto') and u.find_spec('flask') and u.find_spec('werkzeug') \
+             and u.find_spec('awscrt'); \
              v = tuple(int(p) for p in m.version('moto').split('.')[:3] if p.isdigit()) if ok else (); \
              sys.exit(0 if ok and v >= (5, 2, 5) else 1)",
         ])
@@ -134,7 +140,7 @@ pub fn install_moto(workspace_root: &Path, log: &dyn Fn(&str)) -> Result<MotoPyt
     let staging = venv.with_file_name(format!(".venv.staging-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     log(&format!(
-        "installing {MOTO_REQUIREMENT} into {} (once)",
+        "installing {MOTO_REQUIREMENT} and {AWSCRT_REQUIREMENT} into {} (once)",
         venv.display()
     ));
     let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
@@ -173,8 +179,9 @@ pub fn install_moto(workspace_root: &Path, log: &dyn Fn(&str)) -> Result<MotoPyt
                 "--quiet",
                 "--disable-pip-version-check",
                 MOTO_REQUIREMENT,
+                AWSCRT_REQUIREMENT,
             ]),
-            "pip install moto[server]",
+            "pip install moto[server] awscrt",
         )
     })();
     if let Err(e) = result {
