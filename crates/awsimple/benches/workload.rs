@@ -155,7 +155,7 @@ async fn hashing(bench: &Bench) {
 }
 
 async fn dynamodb(bench: &Bench) {
-    use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType};
+    use awsimple::dynamodb::DynamoDbAccess;
     use serde_json::json;
 
     let name = format!("rsbench_{}", bench.run);
@@ -163,18 +163,7 @@ async fn dynamodb(bench: &Bench) {
         .cache_dir(bench.folder.join("dbcache"))
         .build()
         .unwrap();
-    // The scans read through a handle that allows no clock skew: one machine writes and reads
-    // (the Python side is set alike), so the cached scan can hit right after the writes.
-    let reader = DynamoDbAccess::builder(&bench.access, &name)
-        .cache_dir(bench.folder.join("dbcache"))
-        .clock_skew(std::time::Duration::ZERO)
-        .mtime_window(std::time::Duration::ZERO)
-        .build()
-        .unwrap();
-    table
-        .create_table(&CreateTable::partition("id", KeyType::String))
-        .await
-        .unwrap();
+    let reader = scan_handle(bench, &name, "dbcache").await;
     let n = bench.n;
     bench
         .measure(
@@ -293,10 +282,28 @@ async fn dynamodb(bench: &Bench) {
     big_scan(bench).await;
 }
 
+/// A handle on table `name` (created with a string partition key `id`) for the scans: it allows
+/// no clock skew, since one machine writes and reads (the Python side is set alike), so a cached
+/// scan can hit right after the writes.
+async fn scan_handle(bench: &Bench, name: &str, cache: &str) -> awsimple::DynamoDbAccess {
+    use awsimple::dynamodb::{CreateTable, KeyType};
+
+    let handle = awsimple::DynamoDbAccess::builder(&bench.access, name)
+        .cache_dir(bench.folder.join(cache))
+        .clock_skew(std::time::Duration::ZERO)
+        .mtime_window(std::time::Duration::ZERO)
+        .build()
+        .unwrap();
+    handle
+        .create_table(&CreateTable::partition("id", KeyType::String))
+        .await
+        .unwrap();
+    handle
+}
+
 /// `--scan-items N`: a table of N items, its first cached scan (the table is scanned and the
 /// cache written) and then cache hits (one request, the items loaded from disk).
 async fn big_scan(bench: &Bench) {
-    use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType};
     use serde_json::json;
 
     let items: usize = env_or("AWSIMPLE_BENCH_SCAN_ITEMS", 0);
@@ -305,17 +312,7 @@ async fn big_scan(bench: &Bench) {
     if items == 0 || !(bench.selected(&miss) || bench.selected(&hit)) {
         return;
     }
-    let name = format!("rsbench_big_{}", bench.run);
-    let table = DynamoDbAccess::builder(&bench.access, &name)
-        .cache_dir(bench.folder.join("dbcache-big"))
-        .clock_skew(std::time::Duration::ZERO)
-        .mtime_window(std::time::Duration::ZERO)
-        .build()
-        .unwrap();
-    table
-        .create_table(&CreateTable::partition("id", KeyType::String))
-        .await
-        .unwrap();
+    let table = scan_handle(bench, &format!("rsbench_big_{}", bench.run), "dbcache-big").await;
     let rows: Vec<_> = (0..items)
         .map(|i| json!({"id": format!("item-{i:07}"), "n": i, "name": format!("name {i}"), "ok": i % 2 == 0}))
         .collect();
