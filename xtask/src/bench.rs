@@ -104,29 +104,22 @@ pub(crate) fn table(
         "| operation | Rust median | Rust requests | Rust peak RSS | Python median | Python requests | time ratio Rust/Python | note |\n|---|---|---|---|---|---|---|---|\n",
     );
     for line in rust {
-        let (py_time, py_requests, ratio) = match python.get(&line.name) {
-            Some(py) => (
+        let ratio = ratio(line, python, sha512sum);
+        let (py_time, py_requests, ratio) = match (python.get(&line.name), ratio) {
+            (Some(py), Some(r)) => (
                 seconds(py.median_s),
                 py.requests.to_string(),
-                format!("{:.2}x", line.median_s / py.median_s),
+                format!("{r:.2}x"),
             ),
-            None if counterpart(line, python).is_some() => {
-                let py = counterpart(line, python).map_or(f64::NAN, |p| p.median_s);
-                (
-                    "-".into(),
-                    "-".into(),
-                    format!("{:.2}x (floor)", line.median_s / py),
-                )
+            (None, Some(r)) if line.name.ends_with(".sdk_floor") => {
+                ("-".into(), "-".into(), format!("{r:.2}x (floor)"))
             }
-            None if line.name.starts_with("sha512.") => match sha512sum {
-                Some(t) => (
-                    format!("sha512sum {}", seconds(t)),
-                    "-".to_owned(),
-                    format!("{:.2}x of sha512sum", line.median_s / t),
-                ),
-                None => ("-".into(), "-".into(), "-".into()),
-            },
-            None => ("-".into(), "-".into(), "-".into()),
+            (None, Some(r)) => (
+                sha512sum.map_or_else(|| "-".into(), |t| format!("sha512sum {}", seconds(t))),
+                "-".into(),
+                format!("{r:.2}x of sha512sum"),
+            ),
+            _ => ("-".into(), "-".into(), "-".into()),
         };
         let note = python
             .get(&line.name)
@@ -171,24 +164,6 @@ fn ensure_python_awsimple(python: &std::path::Path) -> Result {
     )
 }
 
-fn time_sha512sum(path: &std::path::Path, repeats: usize) -> Option<f64> {
-    let mut times = Vec::new();
-    for _ in 0..repeats.max(1) {
-        let start = Instant::now();
-        let ok = Command::new("sha512sum")
-            .arg(path)
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return None;
-        }
-        times.push(start.elapsed().as_secs_f64());
-    }
-    times.sort_by(f64::total_cmp);
-    Some(times[times.len() / 2])
-}
-
 pub(crate) fn bench(args: &[String]) -> Result {
     let mut compare_python = false;
     let mut json: Option<std::path::PathBuf> = None;
@@ -217,12 +192,6 @@ pub(crate) fn bench(args: &[String]) -> Result {
             }
         }
     }
-    let repeats: usize = settings
-        .iter()
-        .find(|(k, _)| *k == "AWSIMPLE_BENCH_REPEATS")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(3);
-
     step("building the workload (release)");
     run(
         cargo().args([
@@ -299,17 +268,11 @@ pub(crate) fn bench(args: &[String]) -> Result {
     }
     process.stop();
 
-    // The workload times `sha512sum` in turns with its own hashing; older workloads did not.
+    // The workload times `sha512sum` in turns with its own hashing.
     let sha512sum = rust
         .iter()
         .find(|l| l.name.starts_with("sha512sum"))
-        .map(|l| l.median_s)
-        .or_else(|| {
-            rust.iter()
-                .any(|l| l.name.starts_with("sha512"))
-                .then(|| time_sha512sum(&folder.join("big-256.bin"), repeats))
-                .flatten()
-        });
+        .map(|l| l.median_s);
     let table = table(&rust, &python_lines, sha512sum);
     println!("\n{table}");
     let out = target_dir().join("bench").join("latest.md");
@@ -323,13 +286,15 @@ pub(crate) fn bench(args: &[String]) -> Result {
     Ok(())
 }
 
-/// The Python line a Rust line is compared with, and how (`sdk_floor` lines: the same operation).
-fn counterpart<'a>(line: &Line, python: &'a BTreeMap<String, Line>) -> Option<&'a Line> {
-    python.get(&line.name).or_else(|| {
-        line.name
-            .strip_suffix(".sdk_floor")
-            .and_then(|base| python.get(base))
-    })
+/// Rust's time over what it is compared with: Python's same line (for a `.sdk_floor` line,
+/// Python's line of the operation), or `sha512sum` for the hashing line.
+fn ratio(line: &Line, python: &BTreeMap<String, Line>, sha512sum: Option<f64>) -> Option<f64> {
+    let base = line.name.strip_suffix(".sdk_floor").unwrap_or(&line.name);
+    match python.get(base) {
+        Some(py) => Some(line.median_s / py.median_s),
+        None if line.name.starts_with("sha512.") => sha512sum.map(|t| line.median_s / t),
+        None => None,
+    }
 }
 
 fn json_string(text: &str) -> String {
@@ -367,11 +332,7 @@ pub(crate) fn to_json(
         .iter()
         .map(|line| {
             let py = python.get(&line.name);
-            let ratio = match counterpart(line, python) {
-                Some(p) => Some(line.median_s / p.median_s),
-                None if line.name.starts_with("sha512.") => sha512sum.map(|t| line.median_s / t),
-                None => None,
-            };
+            let ratio = ratio(line, python, sha512sum);
             format!(
                 "  {{\"name\": {}, \"rust\": {}, \"python\": {}, \"ratio\": {}}}",
                 json_string(&line.name),

@@ -157,12 +157,15 @@ impl ContentCheck {
 struct PartBuffers(std::sync::Mutex<Vec<bytes::BytesMut>>);
 
 impl PartBuffers {
-    /// A zeroed buffer of `len` bytes, from the pool when it has one.
+    /// A buffer of `len` bytes to read a part into, from the pool when it has one (a reused
+    /// buffer keeps its old bytes: the read overwrites them all or fails).
     fn take(&self, len: usize) -> bytes::BytesMut {
         let reused = self.0.lock().ok().and_then(|mut free| free.pop());
         let mut buffer = reused.unwrap_or_default();
-        buffer.clear();
-        buffer.resize(len, 0);
+        if buffer.len() != len {
+            buffer.clear();
+            buffer.resize(len, 0);
+        }
         buffer
     }
 
