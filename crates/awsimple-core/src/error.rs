@@ -109,10 +109,14 @@ pub enum Error {
         /// The HTTP status of the answer, when there was one.
         status: Option<u16>,
         /// The AWS request id, for support cases.
-        request_id: Option<String>,
+        request_id: Option<Box<str>>,
+        /// The SDK's error, when the answer came through the SDK.
+        #[source]
+        source: Option<BoxError>,
     },
 
-    /// The endpoint could not be reached (connection refused, DNS failure, TLS failure).
+    /// The endpoint could not be reached (connection refused, DNS failure, TLS failure), or the
+    /// connection broke while an answer was coming in.
     #[error("could not reach AWS for {operation} on {resource}: {message}")]
     Unreachable {
         /// The resource the request was for.
@@ -121,6 +125,9 @@ pub enum Error {
         operation: &'static str,
         /// What failed.
         message: String,
+        /// The underlying error (the SDK's, or the I/O error that cut a body off).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The request timed out (connect, attempt or operation timeout).
@@ -132,6 +139,20 @@ pub enum Error {
         operation: &'static str,
         /// Which timeout.
         message: String,
+        /// The underlying error, when the SDK reported the timeout.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// Anything that has no meaning of its own above (a background task that stopped, an
+    /// answer the library cannot use). Branch on the other variants; this one is for people.
+    #[error("{context}")]
+    Other {
+        /// What was being done and what went wrong.
+        context: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The configuration is unusable: unknown profile, no region, no credentials to be found,
@@ -176,7 +197,7 @@ pub enum Error {
     },
 }
 
-fn fmt_request_id(request_id: &Option<String>) -> String {
+fn fmt_request_id(request_id: &Option<Box<str>>) -> String {
     match request_id {
         Some(id) => format!(" (request id {id})"),
         None => String::new(),
@@ -215,6 +236,44 @@ impl Error {
         }
     }
 
+    /// An [`Error::Other`] with no underlying error.
+    pub fn other(context: impl Into<String>) -> Self {
+        Error::Other {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Timeout`] the library itself decided (a deadline of its own ran out).
+    pub fn timeout(
+        operation: &'static str,
+        resource: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Timeout {
+            resource: resource.into(),
+            operation,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An [`Error::Unreachable`] for a connection that broke mid-answer (for example a body cut
+    /// off): transient, so retry loops try again.
+    pub fn unreachable(
+        operation: &'static str,
+        resource: impl Into<String>,
+        source: impl Into<BoxError>,
+    ) -> Self {
+        let source = source.into();
+        Error::Unreachable {
+            resource: resource.into(),
+            operation,
+            message: chain_message(source.as_ref()),
+            source: Some(source),
+        }
+    }
+
     /// An [`Error::Config`].
     pub fn config(message: impl Into<String>) -> Self {
         Error::Config {
@@ -250,6 +309,14 @@ impl Error {
         }
     }
 
+    /// The AWS request id of the answer, for support cases.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Service { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Turns an SDK error into an [`Error`], giving every AWS error code its meaning.
     ///
     /// `operation` is the AWS operation name (`GetObject`), `resource` what it was about
@@ -271,13 +338,13 @@ impl Error {
         match err {
             SdkError::ServiceError(context) => {
                 let status = context.raw().status().as_u16();
-                let service_error = context.err();
+                let request_id = request_id_of(context.raw());
+                let service_error = context.into_err();
                 let code = service_error.code().map(str::to_owned);
                 let message = service_error
                     .message()
                     .map(str::to_owned)
                     .unwrap_or_else(|| service_error.to_string());
-                let request_id = request_id_of(context.raw());
                 classify(ServiceAnswer {
                     resource,
                     operation,
@@ -285,38 +352,44 @@ impl Error {
                     message,
                     status: Some(status),
                     request_id,
+                    source: Box::new(service_error),
                 })
             }
             SdkError::TimeoutError(_) => Error::Timeout {
                 resource,
                 operation,
                 message: "the operation timeout elapsed".to_owned(),
+                source: Some(Box::new(err)),
             },
-            SdkError::DispatchFailure(failure) => {
+            SdkError::DispatchFailure(ref failure) => {
                 let message = full_message;
                 if failure.is_timeout() {
                     Error::Timeout {
                         resource,
                         operation,
                         message,
+                        source: Some(Box::new(err)),
                     }
                 } else {
                     Error::Unreachable {
                         resource,
                         operation,
                         message,
+                        source: Some(Box::new(err)),
                     }
                 }
             }
-            SdkError::ResponseError(failure) => {
+            SdkError::ResponseError(ref failure) => {
                 let status = failure.raw().status().as_u16();
+                let request_id = request_id_of(failure.raw());
                 classify(ServiceAnswer {
                     resource,
                     operation,
                     code: None,
                     message: format!("unreadable response: {full_message}"),
                     status: Some(status),
-                    request_id: request_id_of(failure.raw()),
+                    request_id,
+                    source: Box::new(err),
                 })
             }
             SdkError::ConstructionFailure(_) => Error::Config {
@@ -324,13 +397,9 @@ impl Error {
                     "could not build the {operation} request for {resource}: {full_message}"
                 ),
             },
-            _ => Error::Service {
-                resource,
-                operation,
-                code: "Unknown".to_owned(),
-                message: full_message,
-                status: None,
-                request_id: None,
+            _ => Error::Other {
+                context: format!("{operation} on {resource} failed: {full_message}"),
+                source: Some(Box::new(err)),
             },
         }
     }
@@ -343,7 +412,8 @@ struct ServiceAnswer {
     code: Option<String>,
     message: String,
     status: Option<u16>,
-    request_id: Option<String>,
+    request_id: Option<Box<str>>,
+    source: BoxError,
 }
 
 /// The meaning of AWS error codes, for every service awsimple covers.
@@ -355,6 +425,7 @@ fn classify(answer: ServiceAnswer) -> Error {
         message,
         status,
         request_id,
+        source,
     } = answer;
     let code_str = code.as_deref().unwrap_or("");
     match code_str {
@@ -443,6 +514,7 @@ fn classify(answer: ServiceAnswer) -> Error {
                 message,
                 status,
                 request_id,
+                source: Some(source),
             },
         },
         _ => Error::Service {
@@ -452,6 +524,7 @@ fn classify(answer: ServiceAnswer) -> Error {
             message,
             status,
             request_id,
+            source: Some(source),
         },
     }
 }
@@ -475,12 +548,12 @@ where
     None
 }
 
-fn request_id_of(response: &HttpResponse) -> Option<String> {
+fn request_id_of(response: &HttpResponse) -> Option<Box<str>> {
     let headers = response.headers();
     headers
         .get("x-amzn-requestid")
         .or_else(|| headers.get("x-amz-request-id"))
-        .map(str::to_owned)
+        .map(Box::from)
 }
 
 /// An error and all its sources, as one line.
@@ -510,6 +583,7 @@ mod tests {
             message: "message".into(),
             status: Some(status),
             request_id: Some("req-1".into()),
+            source: "the SDK error".into(),
         })
     }
 
@@ -562,5 +636,37 @@ mod tests {
         assert!(text.contains("InvalidParameterValue"), "{text}");
         assert!(text.contains("req-1"), "{text}");
         assert!(answer(None, 500).is_transient());
+    }
+
+    #[test]
+    fn sdk_errors_stay_reachable_as_the_source() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        use aws_smithy_runtime_api::http::StatusCode;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+
+        let modeled = GetCallerIdentityError::generic(
+            ErrorMetadata::builder()
+                .code("InvalidParameterValue")
+                .message("bad value")
+                .build(),
+        );
+        let mut raw = HttpResponse::new(
+            StatusCode::try_from(400).expect("a valid status"),
+            SdkBody::empty(),
+        );
+        raw.headers_mut().insert("x-amzn-requestid", "req-42");
+        let err = Error::from_sdk(
+            SdkError::service_error(modeled, raw),
+            "GetCallerIdentity",
+            "the caller",
+        );
+        assert_eq!(err.aws_code(), Some("InvalidParameterValue"));
+        assert_eq!(err.request_id(), Some("req-42"));
+        let source = std::error::Error::source(&err).expect("the SDK error is the source");
+        assert!(
+            source.downcast_ref::<GetCallerIdentityError>().is_some(),
+            "{source:?}"
+        );
     }
 }

@@ -28,6 +28,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod access;
+mod backoff;
+mod batch;
+mod call;
 mod error;
 mod hash;
 mod metrics;
@@ -41,6 +44,9 @@ pub use access::{
     AwsAccess, AwsAccessBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_OPERATION_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT,
 };
+pub use backoff::{Backoff, BackoffConfig, retry_transient};
+pub use batch::{BatchReport, EntryFailure};
+pub use call::{Found, Service};
 pub use error::{BoxError, Error, Result};
 pub use hash::{Sha512Digest, Sha512Hasher, sha512, sha512_file, sha512_file_async};
 pub use metrics::RequestCounter;
