@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use crate::{Error, Result};
+use crate::Result;
 
 /// How a [`Backoff`] grows: the first delay, the largest, the growth factor and the attempts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -122,10 +122,11 @@ impl Backoff {
             .min(self.config.max_backoff.as_secs_f64())
             .max(low);
         let delay = Duration::from_secs_f64(low + self.rng.f64() * (high - low));
-        if let Some(deadline) = self.deadline {
-            if Instant::now() + delay >= deadline {
-                return None;
-            }
+        if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() + delay >= deadline)
+        {
+            return None;
         }
         self.previous = delay;
         self.attempt += 1;
@@ -168,6 +169,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     #[test]
     fn delays_stay_within_bounds_and_attempts_are_counted() {
