@@ -14,59 +14,14 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::emulator::{self, EmulatorProcess, StartOptions};
+// One `BENCH {json}` line, in the format both workloads print (the format lives in the test kit,
+// beside the code the Rust workload prints it with).
+use awsimple_testkit::bench::{BenchLine as Line, json_string};
+use awsimple_testkit::emulator::{self, StartOptions};
+
 use crate::{Result, cargo, emulator_env, new_run_id, root, run, step, target_dir};
 
 const PYTHON_AWSIMPLE: &str = "awsimple==8.0.0";
-
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Line {
-    pub(crate) name: String,
-    pub(crate) median_s: f64,
-    pub(crate) requests: u64,
-    pub(crate) peak_rss: u64,
-    pub(crate) note: String,
-}
-
-/// Reads one `BENCH {json}` line (flat JSON, as both workloads print it).
-pub(crate) fn parse_line(line: &str) -> Option<Line> {
-    let json = line.strip_prefix("BENCH ")?.trim();
-    let body = json.strip_prefix('{')?.strip_suffix('}')?;
-    let mut out = Line::default();
-    for field in split_fields(body) {
-        let (key, value) = field.split_once(':')?;
-        let key = key.trim().trim_matches('"');
-        let value = value.trim();
-        match key {
-            "name" => out.name = value.trim_matches('"').to_owned(),
-            "note" => out.note = value.trim_matches('"').to_owned(),
-            "median_s" => out.median_s = value.parse().ok()?,
-            "requests" => out.requests = value.parse().ok()?,
-            "peak_rss" => out.peak_rss = value.parse().ok()?,
-            _ => {}
-        }
-    }
-    (!out.name.is_empty()).then_some(out)
-}
-
-/// Splits `"a": 1, "b": "x, y"` at the commas outside strings.
-fn split_fields(body: &str) -> Vec<&str> {
-    let mut fields = Vec::new();
-    let mut in_string = false;
-    let mut start = 0;
-    for (i, c) in body.char_indices() {
-        match c {
-            '"' => in_string = !in_string,
-            ',' if !in_string => {
-                fields.push(&body[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    fields.push(&body[start..]);
-    fields
-}
 
 fn run_capturing(command: &mut Command, what: &str) -> Result<Vec<Line>> {
     let started = Instant::now();
@@ -75,7 +30,7 @@ fn run_capturing(command: &mut Command, what: &str) -> Result<Vec<Line>> {
         .output()
         .map_err(|e| format!("could not run {what}: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<Line> = stdout.lines().filter_map(parse_line).collect();
+    let lines: Vec<Line> = stdout.lines().filter_map(Line::parse).collect();
     for other in stdout.lines().filter(|l| !l.starts_with("BENCH ")) {
         println!("    {other}");
     }
@@ -208,8 +163,9 @@ pub(crate) fn bench(args: &[String]) -> Result {
     )?;
 
     step("emulator (a fresh one for the benchmark)");
-    let python = emulator::find_or_install_moto(&root(), &|line| println!("    {line}"))?;
-    let mut process = EmulatorProcess::start(&python, &StartOptions::default())?;
+    let mut process = emulator::start_new(&root(), &StartOptions::default(), &|line| {
+        println!("    {line}");
+    })?;
     let run_id = new_run_id();
     let folder = target_dir().join("bench").join("data");
     std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
@@ -297,20 +253,6 @@ fn ratio(line: &Line, python: &BTreeMap<String, Line>, sha512sum: Option<f64>) -
     }
 }
 
-fn json_string(text: &str) -> String {
-    let mut out = String::from('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn json_line(line: &Line) -> String {
     format!(
         "{{\"median_s\": {}, \"requests\": {}, \"peak_rss\": {}, \"note\": {}}}",
@@ -357,19 +299,6 @@ fn seconds(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bench_lines_parse() {
-        let line = parse_line(
-            r#"BENCH {"name": "s3.dir", "median_s": 0.25, "requests": 201, "peak_rss": 1048576, "note": "a, b"}"#,
-        )
-        .unwrap();
-        assert_eq!(line.name, "s3.dir");
-        assert_eq!(line.requests, 201);
-        assert_eq!(line.note, "a, b");
-        assert!((line.median_s - 0.25).abs() < 1e-12);
-        assert!(parse_line("not a bench line").is_none());
-    }
 
     #[test]
     fn the_table_puts_ratios_side_by_side() {

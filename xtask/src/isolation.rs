@@ -1,4 +1,5 @@
-//! The feature-isolation check: depending on one service must not compile the others' SDKs.
+//! The feature-isolation check: depending on one service must not compile the others' SDKs;
+//! the test kit pulls in no service SDK, and xtask none of the AWS SDK.
 
 use std::path::Path;
 
@@ -10,6 +11,7 @@ const SERVICES: &[(&str, &str, &str)] = &[
     ("awsimple-dynamodb", "aws-sdk-dynamodb", "dynamodb"),
     ("awsimple-sns", "aws-sdk-sns", "sns"),
     ("awsimple-sqs", "aws-sdk-sqs", "sqs"),
+    ("awsimple-logs", "aws-sdk-cloudwatchlogs", "logs"),
 ];
 
 /// The names of the crates in `cargo tree --prefix none --format {p}` output.
@@ -99,6 +101,15 @@ pub(crate) fn check(root: &Path) -> Result {
             &forbidden,
         )?;
     }
+    // The test kit is a dev-dependency of every service crate (which `--edges normal,build`
+    // leaves out above): it must not bring another service's SDK into their tests either. And
+    // xtask uses it without its `aws` feature, so that `cargo xtask` builds no AWS SDK at all.
+    let sdks: Vec<&str> = SERVICES.iter().map(|(_, sdk, _)| *sdk).collect();
+    let testkit = tree(root, &["--package", "awsimple-testkit"])?;
+    check_tree("awsimple-testkit", &testkit, "awsimple-core", &sdks)?;
+    let xtask = tree(root, &["--package", "xtask"])?;
+    let not_in_xtask = [&sdks[..], &["awsimple-core", "aws-config"]].concat();
+    check_tree("xtask", &xtask, "awsimple-testkit", &not_in_xtask)?;
     step("each service crate builds alone");
     for (krate, _, _) in SERVICES {
         let status = cargo()

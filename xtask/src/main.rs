@@ -6,12 +6,16 @@
 //! - `ci`: formatting, clippy (`-D warnings`), `test`, docs (warnings denied) and cargo-deny.
 //! - `demo`: start the emulator and run every program of `examples/` against it.
 //! - `emulator`: run the emulator in the foreground and print the environment to export.
+//! - `isolation`: only the check that each service crate compiles alone, without the other
+//!   services' SDKs (and that the test kit and xtask pull in no service SDK).
+//! - `bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX] [--json FILE]
+//!   [--scan-items N]`: the benchmark workload in release mode against a fresh emulator,
+//!   optionally beside the Python awsimple package on the same emulator.
 //! - `release <version> [--publish]`: bump, changelog, ci, commit and tag, package, publish.
+//!
+//! The emulator harness is `awsimple_testkit::emulator`, the one the tests use.
 
 mod bench;
-#[path = "../../crates/awsimple-core/src/test_util/emulator.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod emulator;
 mod isolation;
 mod release;
 
@@ -19,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-use emulator::{EmulatorProcess, StartOptions};
+use awsimple_testkit::emulator::{self, Emulator, StartOptions};
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -31,6 +35,7 @@ commands:
   demo       run every example against the emulator
   emulator   run the emulator in the foreground and print the environment to export
   bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX]
+        [--json FILE] [--scan-items N]
              the benchmark workload in release mode against a fresh emulator, optionally
              beside the Python awsimple package on the same emulator
   isolation  only the check that each service crate compiles alone, without the others' SDKs
@@ -95,40 +100,9 @@ fn run(command: &mut Command, what: &str) -> Result {
 }
 
 /// An emulator for a command: the one at `AWS_ENDPOINT_URL`, or one we start (and stop on drop).
-struct Emulator {
-    endpoint: String,
-    process: Option<EmulatorProcess>,
-}
-
 fn ensure_emulator() -> Result<Emulator> {
-    if let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL")
-        .ok()
-        .filter(|e| !e.is_empty())
-    {
-        if emulator::is_reachable(&endpoint) {
-            println!("    using the emulator at AWS_ENDPOINT_URL={endpoint}");
-            return Ok(Emulator {
-                endpoint,
-                process: None,
-            });
-        }
-        return Err(format!(
-            "AWS_ENDPOINT_URL={endpoint} is set but nothing answers there; unset it to let \
-             xtask start an emulator, or {}",
-            emulator::HOW_TO_START
-        ));
-    }
-    let python = emulator::find_or_install_moto(&root(), &|line| println!("    {line}"))?;
-    let process = EmulatorProcess::start(&python, &StartOptions::default())?;
-    println!(
-        "    moto started at {} (pid {}, {})",
-        process.endpoint(),
-        process.pid(),
-        python.origin
-    );
-    Ok(Emulator {
-        endpoint: process.endpoint().to_owned(),
-        process: Some(process),
+    emulator::reuse_or_start(&root(), &StartOptions::default(), &|line| {
+        println!("    {line}");
     })
 }
 
@@ -197,12 +171,10 @@ fn test() -> Result {
     step("cargo test --workspace --all-features (against the emulator)");
     let mut command = cargo();
     command.args(["test", "--workspace", "--all-features"]);
-    emulator_env(&mut command, &emulator.endpoint, &run_id);
+    emulator_env(&mut command, emulator.endpoint(), &run_id);
     let tests = run(&mut command, "cargo test");
 
-    if let Some(mut process) = emulator.process.take() {
-        process.stop();
-    }
+    emulator.stop();
     step("leftover processes");
     let leftover = check_no_leftovers(&run_id);
     tests?;
@@ -308,15 +280,13 @@ fn demo() -> Result {
         step(&format!("example `{name}`"));
         let mut command = Command::new(bin_dir.join(name));
         command.current_dir(root());
-        emulator_env(&mut command, &emulator.endpoint, &run_id);
+        emulator_env(&mut command, emulator.endpoint(), &run_id);
         if let Err(e) = run(&mut command, name) {
             eprintln!("    {e}");
             failed.push(name.clone());
         }
     }
-    if let Some(mut process) = emulator.process.take() {
-        process.stop();
-    }
+    emulator.stop();
     if failed.is_empty() {
         println!(
             "\nxtask demo: {} examples ran against the emulator",
@@ -335,17 +305,17 @@ fn target_dir() -> PathBuf {
 }
 
 fn run_emulator() -> Result {
-    let python = emulator::find_or_install_moto(&root(), &|line| println!("{line}"))?;
     let port = std::env::var("AWSIMPLE_EMULATOR_PORT")
         .ok()
         .and_then(|p| p.parse().ok());
-    let mut process = EmulatorProcess::start(
-        &python,
+    let mut process = emulator::start_new(
+        &root(),
         &StartOptions {
             port,
             inherit_output: true,
             ..Default::default()
         },
+        &|line| println!("{line}"),
     )?;
     println!(
         "\nmoto is running at {endpoint} ({origin}). In another shell:\n\n    \
@@ -354,7 +324,7 @@ fn run_emulator() -> Result {
          then `cargo test` or `cargo run -p awsimple-examples --bin aws_access_test`. \
          Ctrl-C stops it.\n",
         endpoint = process.endpoint(),
-        origin = python.origin
+        origin = process.origin()
     );
     let status = process
         .wait()

@@ -8,11 +8,13 @@ use crate::{Result, cargo, root, run, step};
 /// Our publishable crates, in dependency order (each after everything it depends on).
 pub(crate) const CRATES: &[&str] = &[
     "awsimple-core",
+    "awsimple-testkit",
     "awsimple-cache",
     "awsimple-sqs",
     "awsimple-s3",
     "awsimple-dynamodb",
     "awsimple-sns",
+    "awsimple-logs",
     "awsimple",
 ];
 
@@ -259,6 +261,7 @@ awsimple-dynamodb = { path = "crates/awsimple-dynamodb", version = "0.1.0" }
 awsimple-sns = { path = "crates/awsimple-sns", version = "0.1.0", default-features = false }
 awsimple-sqs = { path = "crates/awsimple-sqs", version = "0.1.0" }
 awsimple = { path = "crates/awsimple", version = "0.1.0", default-features = false }
+awsimple-testkit = { path = "crates/awsimple-testkit", version = "0.1.0" }
 aws-config = { version = "1.8", features = ["behavior-version-latest"] }
 tokio = { version = "1.47", default-features = false }
 "#;

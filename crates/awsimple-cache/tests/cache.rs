@@ -186,7 +186,7 @@ fn wrong_sized_and_truncated_entries_are_misses_and_removed() {
 
     assert!(cache.put_bytes("def", b"0123456789"));
     std::fs::write(dir.path().join("def"), b"01234").unwrap(); // truncated behind our back
-    assert!(cache.get_path("def", Some(10)).is_none());
+    assert!(cache.read("def", Some(10)).is_none());
     assert!(!dir.path().join("def").exists());
 }
 

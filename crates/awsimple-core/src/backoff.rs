@@ -146,7 +146,7 @@ impl Backoff {
 }
 
 /// Runs `attempt` until it succeeds, fails with an error that is not
-/// [transient](Error::is_transient), or the backoff gives up (then the last error is returned).
+/// [transient](crate::Error::is_transient), or the backoff gives up (then the last error is returned).
 pub async fn retry_transient<T, F, Fut>(backoff: &mut Backoff, mut attempt: F) -> Result<T>
 where
     F: FnMut(u32) -> Fut,

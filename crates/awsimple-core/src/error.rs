@@ -103,7 +103,7 @@ pub enum Error {
         operation: &'static str,
         /// The AWS error code (for example `InvalidParameterValue`), or the HTTP status when the
         /// answer had no code.
-        code: String,
+        code: Box<str>,
         /// What AWS said.
         message: String,
         /// The HTTP status of the answer, when there was one.
@@ -442,6 +442,7 @@ fn classify(answer: ServiceAnswer) -> Error {
         // Things that exist already.
         "BucketAlreadyOwnedByYou"
         | "ResourceInUseException"
+        | "ResourceAlreadyExistsException"
         | "TableAlreadyExistsException"
         | "QueueAlreadyExists"
         | "QueueNameExists"
@@ -510,7 +511,7 @@ fn classify(answer: ServiceAnswer) -> Error {
             _ => Error::Service {
                 resource,
                 operation,
-                code: status.map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP {s}")),
+                code: status.map_or_else(|| "Unknown".into(), |s| format!("HTTP {s}").into()),
                 message,
                 status,
                 request_id,
@@ -520,7 +521,7 @@ fn classify(answer: ServiceAnswer) -> Error {
         _ => Error::Service {
             resource,
             operation,
-            code: code_str.to_owned(),
+            code: code_str.into(),
             message,
             status,
             request_id,
@@ -589,9 +590,10 @@ mod tests {
 
     #[test]
     fn the_error_stays_small() {
-        // Result<T, Error> is returned everywhere: keep it under clippy's large-error threshold.
+        // Result<T, Error> is returned everywhere: keep it under clippy's large-error threshold
+        // (`result_large_err` fires at 128 bytes).
         assert!(
-            std::mem::size_of::<Error>() <= 128,
+            std::mem::size_of::<Error>() < 128,
             "{}",
             std::mem::size_of::<Error>()
         );

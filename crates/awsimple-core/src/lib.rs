@@ -11,7 +11,8 @@
 //! - [`sha512`], [`sha512_file`]: the SHA-512 content identity awsimple shares with the Python
 //!   package.
 //! - [`RequestCounter`]: every HTTP request sent, per service and operation.
-//! - `test_util` (feature `test-util`): a moto emulator fixture for your own tests.
+//!
+//! A moto emulator fixture for your own tests is in the separate `awsimple-testkit` crate.
 //!
 //! ```no_run
 //! # async fn demo() -> awsimple_core::Result<()> {
@@ -35,10 +36,6 @@ mod error;
 mod hash;
 mod metrics;
 pub mod paths;
-
-#[cfg(feature = "test-util")]
-#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
-pub mod test_util;
 
 pub use access::{
     AwsAccess, AwsAccessBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use awsimple_core::test_util::{self, emulator};
 use awsimple_core::{AwsAccess, Error};
+use awsimple_testkit::{self as testkit, emulator};
 
 #[tokio::test]
 async fn test_is_true_for_accepted_credentials() {
-    let access = test_util::emulator_access().await;
+    let access = testkit::emulator_access().await;
     assert!(access.test().await.unwrap());
     // moto's fixed account id; asked once, then cached.
     assert_eq!(access.account_id().await.unwrap(), "123456789012");
@@ -25,10 +25,10 @@ async fn test_is_true_for_accepted_credentials() {
         "the account id is looked up once per access"
     );
     assert!(before >= 1, "requests went through the counter");
-    assert_eq!(access.region(), test_util::TEST_REGION);
+    assert_eq!(access.region(), testkit::TEST_REGION);
     assert_eq!(
         access.access_key_id().await.unwrap(),
-        test_util::TEST_ACCESS_KEY_ID
+        testkit::TEST_ACCESS_KEY_ID
     );
 }
 
@@ -85,7 +85,7 @@ async fn explicit_keys_and_region_are_used() {
             Some("explicit-token".into()),
         )
         .region("ap-southeast-2")
-        .endpoint_url(test_util::emulator_endpoint())
+        .endpoint_url(testkit::emulator_endpoint())
         .build()
         .await
         .unwrap();
@@ -122,7 +122,7 @@ async fn named_profile_gives_its_keys_and_region() {
         .config_file(&config)
         .credentials_file(&credentials)
         .profile("awsimple-test")
-        .endpoint_url(test_util::emulator_endpoint())
+        .endpoint_url(testkit::emulator_endpoint())
         .build()
         .await
         .unwrap();

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use awsimple_core::test_util::fault_proxy::{Fault, FaultProxy, Rule};
-use awsimple_core::test_util::{self};
 use awsimple_core::{AwsAccess, Error};
+use awsimple_testkit as testkit;
+use awsimple_testkit::fault_proxy::{Fault, FaultProxy, Rule};
 
 async fn access_via(proxy: &FaultProxy, attempts: u32) -> AwsAccess {
     AwsAccess::builder()
@@ -21,7 +21,7 @@ async fn access_via(proxy: &FaultProxy, attempts: u32) -> AwsAccess {
 }
 
 async fn proxy() -> FaultProxy {
-    let upstream = tokio::task::spawn_blocking(test_util::emulator_endpoint)
+    let upstream = tokio::task::spawn_blocking(testkit::emulator_endpoint)
         .await
         .unwrap();
     FaultProxy::start(&upstream).await.unwrap()

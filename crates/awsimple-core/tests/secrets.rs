@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use awsimple_core::AwsAccess;
-use awsimple_core::test_util::{self, emulator};
+use awsimple_testkit::{self as testkit, emulator};
 
 const SECRET: &str = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYSECRETKEY";
 const TOKEN: &str = "FwoGZXIvYXdzEBcaDSESSIONTOKENSECRET";
@@ -37,7 +37,7 @@ async fn secrets_stay_out_of_debug_display_errors_and_traces() {
     let builder = AwsAccess::builder()
         .credentials("AKIDSECRETTEST", SECRET, Some(TOKEN.to_owned()))
         .region("us-east-1")
-        .endpoint_url(test_util::emulator_endpoint());
+        .endpoint_url(testkit::emulator_endpoint());
     let mut seen = format!("{builder:?}");
     let access = builder.build().await.unwrap();
     seen.push_str(&format!("{access:?} {:?}", access.sdk_config()));

@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use awsimple_core::AwsAccess;
-use awsimple_core::test_util::{access_at, emulator_endpoint, unique_name};
 use awsimple_dynamodb::{CreateTable, DynamoDbAccess, Item, KeyType, ScanOptions};
+use awsimple_testkit::{access_at, emulator_endpoint, unique_name};
 use serde_json::json;
 
 fn report(access: &AwsAccess, what: &str, start: Instant) {

@@ -7,7 +7,8 @@ use std::path::Path;
 use aws_sdk_dynamodb::types::AttributeValue;
 use awsimple_core::{Error, Result};
 
-use crate::access::{DynamoDbAccess, ScanOptions, primary_key_of};
+use crate::access::DynamoDbAccess;
+use crate::scan::ScanOptions;
 
 impl DynamoDbAccess {
     /// Writes every item to a CSV file at `path`: one column per scalar attribute (strings,
@@ -17,11 +18,11 @@ impl DynamoDbAccess {
     pub async fn dump_to_csv(&self, path: impl AsRef<Path>) -> Result<usize> {
         let path = path.as_ref();
         let schema = self.schema().await?;
-        let mut rows = self.scan_raw(&ScanOptions::new(), None).await?;
+        let mut rows = self.scan_raw(&ScanOptions::default(), None).await?;
         if rows.is_empty() {
             return Ok(0);
         }
-        rows.sort_by_cached_key(|row| primary_key_of(&schema, row));
+        rows.sort_by_cached_key(|row| schema.primary_key_of(row));
         let columns: BTreeSet<&str> = rows
             .iter()
             .flat_map(|row| {

@@ -39,25 +39,45 @@
 //! the Python package does, so caches of Rust and Python programs invalidate each other.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// One file per concern; the operation files add `impl DynamoDbAccess` blocks. A file uses
+// (imports, or calls methods defined in) only files of a lower layer, so there are no circles:
+//   1. clock, item
+//   2. codec (clock, item), schema: spec types and key checks (item)
+//   3. access: the handle, its shared state, the schema lookup (item, schema)
+//   4. builder (access, schema); provision: create a table, wait for it (access, schema)
+//   5. metadata: modification times shared with Python (access, builder, provision, clock)
+//   6. table (access, provision, metadata), items (access, metadata, schema),
+//      query (access, schema), scan (access, schema)
+//   7. batch (access, metadata, scan), scan_cache (access, metadata, scan, codec, clock),
+//      csv (access, scan), miv (access, items, query, clock)
 mod access;
+mod batch;
+mod builder;
 mod clock;
 mod codec;
 mod csv;
 mod item;
+mod items;
 mod metadata;
 mod miv;
+mod provision;
+mod query;
+mod scan;
 mod scan_cache;
+mod schema;
 mod table;
 
-pub use access::{
-    CachedScan, Direction, DynamoDbAccess, DynamoDbAccessBuilder, METADATA_TABLE, PrimaryKey,
-    Query, ScanOptions,
-};
+pub use access::DynamoDbAccess;
 pub use awsimple_core::{AwsAccess, Error, Result};
+pub use builder::{DEFAULT_CLOCK_SKEW, DEFAULT_MTIME_WINDOW, DynamoDbAccessBuilder};
 pub use item::{Item, Key, KeyType, KeyValue, MAX_ITEM_SIZE, RawItem, raw_item_to_json};
-pub use metadata::{record_use, recorded_use};
+pub use metadata::{METADATA_TABLE, record_use, recorded_use};
 pub use miv::{MIV_ATTRIBUTE, MivTable};
-pub use table::{CreateTable, KeyAttribute, SECONDARY_INDEX_SUFFIX, SecondaryIndex, TableSchema};
+pub use query::{Direction, Query};
+pub use scan::ScanOptions;
+pub use scan_cache::CachedScan;
+pub use schema::{CreateTable, KeyAttribute, SECONDARY_INDEX_SUFFIX, SecondaryIndex, TableSchema};
+pub use table::TableNamesOptions;
 
 /// The SDK's attribute value, for [`RawItem`].
 pub use aws_sdk_dynamodb::types::AttributeValue;

@@ -5,9 +5,10 @@ use awsimple_core::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::access::{Direction, DynamoDbAccess, Query};
+use crate::access::DynamoDbAccess;
 use crate::item::{self, Key, KeyType, KeyValue};
-use crate::table::CreateTable;
+use crate::query::{Direction, Query};
+use crate::schema::CreateTable;
 
 /// The sort key of MIV tables: microseconds since the epoch, as an integer.
 pub const MIV_ATTRIBUTE: &str = "mivui";

@@ -1,53 +1,46 @@
-//! Cached scans: the validity rule shared with Python, over a local slot per table.
+//! Cached scans: the validity rule shared with Python (`docs/python-compatibility.md`,
+//! "DynamoDB modification times"), over a local [`DiskCache`] slot per table.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 use awsimple_cache::DiskCache;
-use awsimple_core::Result;
+use awsimple_core::{Error, Result};
 use serde::de::DeserializeOwned;
-use tracing::debug;
+use tracing::{debug, warn};
 
-use crate::access::{CachedScan, DynamoDbAccess, PrimaryKey, ScanOptions, cache_problem};
-use crate::codec;
-use crate::item::RawItem;
+use crate::access::DynamoDbAccess;
+use crate::item::{Key, RawItem};
+use crate::scan::ScanOptions;
+use crate::{clock, codec};
 
-/// Where cached scans live: one [`DiskCache`] slot per table, written atomically.
-#[derive(Debug, Clone)]
-pub(crate) struct ScanCache {
-    cache: DiskCache,
+/// The result of a cached scan.
+#[derive(Clone, Debug)]
+pub struct CachedScan<C> {
+    /// The items (a `Vec<T>` or a map keyed by primary key).
+    pub items: C,
+    /// True when the items came from the local cache, false when the table was scanned.
+    pub cache_hit: bool,
 }
 
-impl ScanCache {
-    fn open(dir: Option<PathBuf>) -> std::io::Result<Self> {
-        let mut builder = DiskCache::builder("dynamodb");
-        if let Some(dir) = dir {
-            builder = builder.dir(dir);
-        }
-        builder
-            .build()
-            .map(|cache| ScanCache { cache })
-            .map_err(std::io::Error::other)
+/// Opens the folder of cached scans (`dir`, or the per-user cache folder).
+fn open_cache(dir: Option<PathBuf>) -> std::io::Result<DiskCache> {
+    let mut builder = DiskCache::builder("dynamodb");
+    if let Some(dir) = dir {
+        builder = builder.dir(dir);
     }
+    builder.build().map_err(std::io::Error::other)
+}
 
-    fn read(&self, name: &str) -> std::io::Result<Option<Vec<u8>>> {
-        Ok(self.cache.read_slot(name).map(|slot| slot.bytes))
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        if self.cache.write_slot(name, bytes) {
-            Ok(())
-        } else {
-            Err(std::io::Error::other(
-                "the cache slot could not be written (logged)",
-            ))
-        }
-    }
-
-    fn remove(&self, name: &str) -> std::io::Result<()> {
-        self.cache.remove_slot(name);
+/// Writes a slot atomically.
+fn write_slot(cache: &DiskCache, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    if cache.write_slot(name, bytes) {
         Ok(())
+    } else {
+        Err(std::io::Error::other(
+            "the cache slot could not be written (logged)",
+        ))
     }
 }
 
@@ -65,13 +58,18 @@ pub(crate) fn slot_name(table: &str) -> String {
     }
 }
 
+/// Logs a cache problem: it only ever costs a miss.
+fn cache_problem(table: &str, what: &str, err: &dyn std::fmt::Display) {
+    warn!(table, "scan cache: {what}: {err} (treated as a miss)");
+}
+
 impl DynamoDbAccess {
-    async fn scan_cache(&self) -> Option<&ScanCache> {
+    async fn scan_cache(&self) -> Option<&DiskCache> {
         self.inner
             .cache
             .get_or_init(|| async {
                 let dir = self.inner.cache_dir.clone();
-                match tokio::task::spawn_blocking(move || ScanCache::open(dir)).await {
+                match tokio::task::spawn_blocking(move || open_cache(dir)).await {
                     Ok(Ok(cache)) => Some(cache),
                     Ok(Err(e)) => {
                         cache_problem(&self.inner.table, "cannot open the cache folder", &e);
@@ -87,7 +85,8 @@ impl DynamoDbAccess {
             .as_ref()
     }
 
-    /// Every item of the table, from the local cache when it is still valid (PARITY's rule).
+    /// Every item of the table, from the local cache when it is still valid (the rule of
+    /// `docs/python-compatibility.md`).
     ///
     /// The cached copy is used when it is younger than the cache life and the table's recorded
     /// modification time + clock skew is not after the moment the cached scan *started* (one
@@ -98,7 +97,7 @@ impl DynamoDbAccess {
     pub async fn scan_table_cached<T: DeserializeOwned + 'static>(
         &self,
     ) -> Result<CachedScan<Vec<T>>> {
-        self.scan_table_cached_with(&ScanOptions::new()).await
+        self.scan_table_cached_with(&ScanOptions::default()).await
     }
 
     /// [`scan_table_cached`](Self::scan_table_cached) with options (invalidate, segments).
@@ -116,8 +115,17 @@ impl DynamoDbAccess {
     /// [`scan_table_cached`](Self::scan_table_cached) keyed (and sorted) by primary key.
     pub async fn scan_table_cached_map<T: DeserializeOwned + 'static>(
         &self,
+    ) -> Result<CachedScan<BTreeMap<Key, T>>> {
+        self.scan_table_cached_map_with(&ScanOptions::default())
+            .await
+    }
+
+    /// [`scan_table_cached_map`](Self::scan_table_cached_map) with options (invalidate,
+    /// segments).
+    pub async fn scan_table_cached_map_with<T: DeserializeOwned + 'static>(
+        &self,
         options: &ScanOptions,
-    ) -> Result<CachedScan<BTreeMap<PrimaryKey, T>>> {
+    ) -> Result<CachedScan<BTreeMap<Key, T>>> {
         let schema = self.schema().await?;
         let (raws, cache_hit) = self.scan_cached_raw(options).await?;
         Ok(CachedScan {
@@ -132,9 +140,7 @@ impl DynamoDbAccess {
         let cache = self.scan_cache().await;
         if let Some(cache) = cache {
             if options.invalidate_cache {
-                if let Err(e) = cache.remove(&name) {
-                    cache_problem(&table, "cannot remove the cached scan", &e);
-                }
+                cache.remove_slot(&name);
             } else if let Some(items) = self.try_cached(cache, &name).await? {
                 return Ok((items, true));
             }
@@ -146,7 +152,7 @@ impl DynamoDbAccess {
             let cache = cache.clone();
             let written = tokio::task::spawn_blocking(move || {
                 let bytes = codec::encode(&items, started);
-                let result = cache.write(&name, &bytes).map(|()| bytes.len());
+                let result = write_slot(&cache, &name, &bytes).map(|()| bytes.len());
                 (items, result)
             })
             .await;
@@ -159,7 +165,7 @@ impl DynamoDbAccess {
                     cache_problem(&table, "cannot write the cached scan", &e);
                     Ok((items, false))
                 }
-                Err(e) => Err(awsimple_core::Error::serialization(
+                Err(e) => Err(Error::serialization(
                     self.resource(),
                     format!("the cache writer task failed: {e}"),
                 )),
@@ -169,13 +175,13 @@ impl DynamoDbAccess {
     }
 
     /// The cached items when the cache is valid; `None` for a miss.
-    async fn try_cached(&self, cache: &ScanCache, name: &str) -> Result<Option<Vec<RawItem>>> {
+    async fn try_cached(&self, cache: &DiskCache, name: &str) -> Result<Option<Vec<RawItem>>> {
         let table = &self.inner.table;
         let reader = cache.clone();
         let slot = name.to_owned();
-        let read = tokio::task::spawn_blocking(move || reader.read(&slot))
+        let read = tokio::task::spawn_blocking(move || reader.read_slot(&slot).map(|s| s.bytes))
             .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+            .map_err(|e| std::io::Error::other(e.to_string()));
         let bytes = match read {
             Ok(Some(bytes)) => bytes,
             Ok(None) => {
@@ -189,7 +195,7 @@ impl DynamoDbAccess {
         };
         let Some(stamp) = codec::stamp(&bytes) else {
             cache_problem(table, "corrupt cached scan", &"bad header");
-            let _ = cache.remove(name);
+            cache.remove_slot(name);
             return Ok(None);
         };
         let age = SystemTime::now().duration_since(stamp).unwrap_or_default();
@@ -198,7 +204,7 @@ impl DynamoDbAccess {
             return Ok(None);
         }
         let mtime = self.recorded_mtime().await?;
-        let stamp_secs = crate::clock::since_epoch(stamp).as_secs_f64();
+        let stamp_secs = clock::since_epoch(stamp).as_secs_f64();
         let skew = self.inner.clock_skew.as_secs_f64();
         let valid = mtime.is_some_and(|m| m + skew <= stamp_secs);
         if !valid {
@@ -216,7 +222,7 @@ impl DynamoDbAccess {
             }
             None => {
                 cache_problem(table, "corrupt cached scan", &"bad content");
-                let _ = cache.remove(name);
+                cache.remove_slot(name);
                 Ok(None)
             }
         }

@@ -1,132 +1,113 @@
-//! Table descriptions: what to create, and the schema of an existing table.
+//! The table itself: create, delete, exists, the account's table names, the item count.
 
-use crate::item::KeyType;
+use awsimple_core::{Error, Found, Result};
 
-/// The suffix of a secondary index's name: the index on attribute `email` is `email-index`.
-pub const SECONDARY_INDEX_SUFFIX: &str = "-index";
+use crate::access::{DYNAMODB, DynamoDbAccess};
+use crate::provision::settle_backoff;
+use crate::schema::CreateTable;
 
-/// A table to create: partition key, optional sort key, optional global secondary index.
-///
-/// Tables are on-demand (`PAY_PER_REQUEST`). The secondary index is named
-/// `<attribute>-index`, has the attribute as its only (hash) key, and projects all attributes.
-///
-/// ```
-/// use awsimple_dynamodb::{CreateTable, KeyType};
-/// let spec = CreateTable::partition("id", KeyType::String)
-///     .sort("ts", KeyType::Number)
-///     .secondary_index("email", KeyType::String);
-/// # let _ = spec;
-/// ```
-#[derive(Clone, Debug)]
-pub struct CreateTable {
-    pub(crate) partition: KeyAttribute,
-    pub(crate) sort: Option<KeyAttribute>,
-    pub(crate) index: Option<KeyAttribute>,
+/// Options of [`DynamoDbAccess::table_names_with`].
+#[derive(Clone, Debug, Default)]
+pub struct TableNamesOptions {
+    pub(crate) page_size: Option<i32>,
 }
 
-impl CreateTable {
-    /// A table whose partition key is `name` of type `key_type`.
-    pub fn partition(name: impl Into<String>, key_type: KeyType) -> Self {
-        CreateTable {
-            partition: KeyAttribute::new(name, key_type),
-            sort: None,
-            index: None,
-        }
+impl TableNamesOptions {
+    /// Default options: DynamoDB's page size.
+    pub fn new() -> Self {
+        TableNamesOptions::default()
     }
 
-    /// Adds a sort key.
-    pub fn sort(mut self, name: impl Into<String>, key_type: KeyType) -> Self {
-        self.sort = Some(KeyAttribute::new(name, key_type));
-        self
-    }
-
-    /// Adds the global secondary index `<name>-index` on attribute `name`.
-    pub fn secondary_index(mut self, name: impl Into<String>, key_type: KeyType) -> Self {
-        self.index = Some(KeyAttribute::new(name, key_type));
+    /// Names per ListTables request (`Limit`); the listing still follows every page.
+    pub fn page_size(mut self, names: i32) -> Self {
+        self.page_size = Some(names);
         self
     }
 }
 
-/// A key attribute: its name and type.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct KeyAttribute {
-    /// The attribute name.
-    pub name: String,
-    /// The attribute type.
-    pub key_type: KeyType,
-}
+impl DynamoDbAccess {
+    /// Creates the table (on-demand billing) and waits until it and its index are active.
+    ///
+    /// Returns false when the table exists already (whatever its schema). Records the table's
+    /// modification time, creating [`METADATA_TABLE`](crate::METADATA_TABLE) when needed.
+    pub async fn create_table(&self, spec: &CreateTable) -> Result<bool> {
+        let created = self.create_table_only(spec).await?;
+        self.clear_schema();
+        self.wait_active().await?;
+        self.record_mtime(true).await?;
+        Ok(created)
+    }
 
-impl KeyAttribute {
-    /// A key attribute.
-    pub fn new(name: impl Into<String>, key_type: KeyType) -> Self {
-        KeyAttribute {
-            name: name.into(),
-            key_type,
+    /// Deletes the table and waits until it is gone. Returns false when it did not exist.
+    pub async fn delete_table(&self) -> Result<bool> {
+        let request = self
+            .inner
+            .client
+            .delete_table()
+            .table_name(&self.inner.table)
+            .send();
+        let result = DYNAMODB.call("DeleteTable", self.resource(), request).await;
+        self.clear_schema();
+        if !result.exists()? {
+            return Ok(false);
+        }
+        let mut backoff = settle_backoff();
+        loop {
+            if !self.table_exists().await? {
+                return Ok(true);
+            }
+            if !backoff.wait().await {
+                return Err(Error::timeout(
+                    "DeleteTable",
+                    self.resource(),
+                    "the table was not gone in time",
+                ));
+            }
         }
     }
-}
 
-/// A global secondary index of a table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SecondaryIndex {
-    /// The index name (`email-index`).
-    pub name: String,
-    /// The index's partition (hash) key.
-    pub partition: KeyAttribute,
-    /// The index's sort key, if it has one (indexes awsimple creates have none).
-    pub sort: Option<KeyAttribute>,
-}
-
-/// The key schema of an existing table and its global secondary indexes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TableSchema {
-    /// The partition (hash) key.
-    pub partition: KeyAttribute,
-    /// The sort (range) key, if the table has one.
-    pub sort: Option<KeyAttribute>,
-    /// The global secondary indexes.
-    pub secondary_indexes: Vec<SecondaryIndex>,
-}
-
-impl TableSchema {
-    /// True when `name` is the partition or the sort key.
-    pub fn is_key(&self, name: &str) -> bool {
-        self.partition.name == name || self.sort.as_ref().is_some_and(|s| s.name == name)
+    /// True when the table exists.
+    pub async fn table_exists(&self) -> Result<bool> {
+        self.describe().await.exists()
     }
 
-    /// The secondary index whose partition key is `attribute`.
-    pub fn index_for(&self, attribute: &str) -> Option<&SecondaryIndex> {
-        self.secondary_indexes
-            .iter()
-            .find(|i| i.partition.name == attribute)
+    /// The names of all tables of the account and region, every page, sorted.
+    pub async fn table_names(&self) -> Result<Vec<String>> {
+        self.table_names_with(&TableNamesOptions::default()).await
     }
-}
 
-/// Checks a DynamoDB table name: 3 to 255 characters of `a-z A-Z 0-9 _ - .`.
-pub(crate) fn check_table_name(name: &str) -> awsimple_core::Result<()> {
-    let ok_chars = name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if (3..=255).contains(&name.len()) && ok_chars {
-        Ok(())
-    } else {
-        Err(awsimple_core::Error::invalid(
-            format!("DynamoDB table name {name:?}"),
-            "a table name is 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'",
-        ))
+    /// [`table_names`](Self::table_names) with options (the page size).
+    pub async fn table_names_with(&self, options: &TableNamesOptions) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        let mut start: Option<String> = None;
+        loop {
+            let request = self
+                .inner
+                .client
+                .list_tables()
+                .set_exclusive_start_table_name(start.take())
+                .set_limit(options.page_size)
+                .send();
+            let out = DYNAMODB
+                .call("ListTables", "DynamoDB tables", request)
+                .await?;
+            names.extend(out.table_names.unwrap_or_default());
+            match out.last_evaluated_table_name {
+                Some(last) => start = Some(last),
+                None => break,
+            }
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_names_are_checked() {
-        assert!(check_table_name("users").is_ok());
-        assert!(check_table_name("__awsimple_metadata__").is_ok());
-        assert!(check_table_name("ab").is_err());
-        assert!(check_table_name("has space").is_err());
-        assert!(check_table_name(&"x".repeat(256)).is_err());
+    /// The table's item count as DynamoDB reports it (AWS refreshes it about every 6 hours).
+    pub async fn item_count(&self) -> Result<u64> {
+        let out = self.describe().await?;
+        Ok(out
+            .table()
+            .and_then(|t| t.item_count())
+            .map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 }

@@ -58,7 +58,7 @@ async fn cached_scan_hits_and_is_invalidated_by_another_handles_write() {
 
     // Map form from the cache.
     let map = db
-        .scan_table_cached_map::<Item>(&ScanOptions::new())
+        .scan_table_cached_map_with::<Item>(&ScanOptions::new())
         .await
         .unwrap();
     assert!(map.cache_hit);
@@ -151,7 +151,7 @@ async fn cache_life_expiry_and_corrupt_files_are_misses() {
 async fn failed_scan_returns_no_data_and_writes_no_cache() {
     let access = access().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = DynamoDbAccess::builder(&access, awsimple_core::test_util::unique_name("gone"))
+    let db = DynamoDbAccess::builder(&access, awsimple_testkit::unique_name("gone"))
         .cache_dir(dir.path())
         .build()
         .unwrap();
@@ -270,7 +270,7 @@ async fn one_metadata_write_per_burst_and_per_batch() {
 async fn miv_tables_increase_monotonically() {
     let access = access().await;
     let dir = tempfile::tempdir().unwrap();
-    let db = DynamoDbAccess::builder(&access, awsimple_core::test_util::unique_name("miv"))
+    let db = DynamoDbAccess::builder(&access, awsimple_testkit::unique_name("miv"))
         .cache_dir(dir.path())
         .build()
         .unwrap();

@@ -5,10 +5,11 @@ mod common;
 
 use std::collections::{BTreeMap, HashMap};
 
-use awsimple_core::test_util::unique_name;
 use awsimple_dynamodb::{
     CreateTable, Direction, DynamoDbAccess, Error, Item, Key, KeyType, Query, ScanOptions,
+    TableNamesOptions,
 };
+use awsimple_testkit::unique_name;
 use common::{access, requests, string_key, table};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -42,7 +43,10 @@ async fn tables_create_describe_list_delete() {
         others.push((other, dir));
     }
     let before = requests(&access, "ListTables");
-    let names = db.table_names_with_page_size(2).await.unwrap();
+    let names = db
+        .table_names_with(&TableNamesOptions::new().page_size(2))
+        .await
+        .unwrap();
     assert!(
         requests(&access, "ListTables") - before >= 2,
         "several pages were read"
@@ -461,6 +465,11 @@ async fn scans_paginate_run_in_parallel_and_map_by_key() {
     assert_eq!(keys[1], Key::from(("k0", 3)), "numbers sort by value");
     assert_eq!(keys[59], Key::from(("k2", 59)));
     assert_eq!(map[&Key::from(("k1", 10))]["n"], 10);
+    let parallel_map = db
+        .scan_table_map_with::<Item>(&ScanOptions::new().segments(3).page_size(9))
+        .await
+        .unwrap();
+    assert_eq!(parallel_map, map, "the options do not change the map");
 
     // Typed scan.
     #[derive(Deserialize)]

@@ -9,12 +9,9 @@
 //! Uses `AWS_ENDPOINT_URL` when set, otherwise starts the test kit's moto server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::time::Instant;
-
-use awsimple_core::AwsAccess;
-use awsimple_core::test_util::{access_at, emulator_endpoint, unique_name};
 use awsimple_s3::{S3Access, UploadOptions};
+use awsimple_testkit::bench::{self, measure};
+use awsimple_testkit::{access_at, emulator_endpoint, unique_name};
 use futures::StreamExt;
 
 const MIB: usize = 1024 * 1024;
@@ -24,49 +21,9 @@ fn endpoint() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| emulator_endpoint())
 }
 
-/// A pseudo-random file of `mib` MiB, written 1 MiB at a time.
-fn write_file(path: &Path, mib: usize) {
-    use std::io::Write;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut block = vec![0u8; MIB];
-    for _ in 0..mib {
-        for chunk in block.chunks_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
-        }
-        file.write_all(&block).unwrap();
-    }
-}
-
 /// VmHWM (peak resident set) of this process, in MiB.
 fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-async fn measure<F: std::future::Future<Output = ()>>(access: &AwsAccess, what: &str, f: F) {
-    let counter = access.request_counter();
-    counter.reset();
-    let start = Instant::now();
-    f.await;
-    let secs = start.elapsed().as_secs_f64();
-    let ops: Vec<String> = counter
-        .snapshot()
-        .into_iter()
-        .map(|((_, op), n)| format!("{op} {n}"))
-        .collect();
-    println!(
-        "{what:<34} {secs:>8.3} s  {:>5} requests ({})",
-        counter.total(),
-        ops.join(", ")
-    );
+    bench::peak_rss() as f64 / MIB as f64
 }
 
 /// The child: one download in a fresh process, reporting its own peak memory.
@@ -100,10 +57,13 @@ async fn main() {
         .build()
         .unwrap();
     s3.create_bucket().await.unwrap();
-    println!("S3 benchmark against {endpoint} (bucket {})", s3.bucket());
+    println!(
+        "S3 benchmark against {endpoint} (bucket {})",
+        s3.bucket_name()
+    );
 
     let big = folder.path().join("64.bin");
-    write_file(&big, 64);
+    bench::write_pseudo_random_file(&big, 64).unwrap();
     let forced = UploadOptions::new().force(true);
     measure(&access, "upload 64 MiB", async {
         assert!(s3.upload_with(&big, "64.bin", &forced).await.unwrap());
@@ -159,7 +119,7 @@ async fn main() {
     .await;
 
     let huge = folder.path().join("256.bin");
-    write_file(&huge, 256);
+    bench::write_pseudo_random_file(&huge, 256).unwrap();
     measure(&access, "upload 256 MiB", async {
         assert!(s3.upload_with(&huge, "256.bin", &forced).await.unwrap());
     })
@@ -170,7 +130,7 @@ async fn main() {
             CHILD,
             format!(
                 "{endpoint}|{}|256.bin|{}",
-                s3.bucket(),
+                s3.bucket_name(),
                 folder.path().join("256-back.bin").display()
             ),
         )

@@ -1,4 +1,5 @@
-//! Content identity and integrity, in the format shared with the Python package (PARITY.md):
+//! Content identity, in the format shared with the Python package
+//! (`docs/python-compatibility.md`, "S3 content identity"):
 //! native SHA-512 checksum, then the legacy `awsimple-sha512` user metadata, then a native
 //! full-object CRC64NVME, else a substitute hash of (bucket, key, size, mtime, etag).
 
@@ -61,7 +62,7 @@ pub(crate) struct ObjectFacts<'a> {
     pub(crate) native_crc64: Option<&'a str>,
 }
 
-/// The identity of an object, in PARITY's order.
+/// The identity of an object, in the order of `docs/python-compatibility.md`.
 pub(crate) fn identity_of(facts: &ObjectFacts<'_>) -> Identity {
     if let Some(digest) = facts
         .native_sha512
@@ -159,7 +160,7 @@ mod tests {
     }
 
     #[test]
-    fn identity_order_follows_parity() {
+    fn identity_order_follows_python_compatibility() {
         let sha = awsimple_core::sha512(b"x");
         let native = Some(sha.to_base64());
         let other = awsimple_core::sha512(b"y").to_hex();

@@ -36,14 +36,32 @@
 //! cache files content under its identity, so `download_cached` always checks that.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// One file per concern; the operation files add `impl S3Access` blocks. Files use only the
+// files of a lower layer (no circles):
+//   1. access (the handle), names, identity, local
+//   2. builder (access, names), verify (identity), bucket (access)
+//   3. object (access, names, identity, verify)
+//   4. lister (object), upload (builder, object, local), download (builder, object, verify,
+//      local)
 mod access;
+mod bucket;
+mod builder;
+mod download;
 mod identity;
-mod transfer;
+mod lister;
+mod local;
+mod names;
+mod object;
+mod upload;
+mod verify;
 
-pub use access::{
-    DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DownloadStatus, Progress,
-    S3Access, S3AccessBuilder, S3ObjectMetadata, UploadOptions, json_key, key_to_relative_path,
-    validate_bucket_name, validate_key,
-};
+pub use access::S3Access;
 pub use awsimple_core::{AwsAccess, Error, Result};
+pub use builder::{
+    DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DownloadOptions, Progress,
+    S3AccessBuilder, UploadOptions,
+};
+pub use download::DownloadStatus;
 pub use identity::{Identity, SHA512_METADATA};
+pub use names::{json_key, key_to_relative_path, validate_bucket_name, validate_key};
+pub use object::S3ObjectMetadata;

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ChecksumType};
 use awsimple_cache::DiskCache;
-use awsimple_core::test_util::{emulator_access, unique_name};
 use awsimple_core::{AwsAccess, Error};
 use awsimple_s3::{Identity, S3Access};
+use awsimple_testkit::{emulator_access, unique_name};
 
 async fn bucket(access: &AwsAccess, cache_dir: &Path) -> S3Access {
     let s3 = S3Access::builder(access, unique_name("ck"))
@@ -44,7 +44,7 @@ async fn single_part_writes_store_the_native_sha512() {
     let head = s3
         .client()
         .head_object()
-        .bucket(s3.bucket())
+        .bucket(s3.bucket_name())
         .key("a.txt")
         .checksum_mode(ChecksumMode::Enabled)
         .send()
@@ -75,7 +75,7 @@ async fn multipart_uploads_store_a_full_object_crc64nvme() {
     let head = s3
         .client()
         .head_object()
-        .bucket(s3.bucket())
+        .bucket(s3.bucket_name())
         .key("mp.bin")
         .checksum_mode(ChecksumMode::Enabled)
         .send()
@@ -96,7 +96,7 @@ async fn objects_with_only_a_crc64nvme_are_identified_skipped_and_verified() {
     let content = data(100_000, 2);
     s3.client()
         .put_object()
-        .bucket(s3.bucket())
+        .bucket(s3.bucket_name())
         .key("py.bin")
         .body(content.clone().into())
         .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
@@ -135,7 +135,7 @@ async fn put_with_wrong_checksum(s3: &S3Access, key: &str, body: Vec<u8>, algori
     let request = s3
         .client()
         .put_object()
-        .bucket(s3.bucket())
+        .bucket(s3.bucket_name())
         .key(key)
         .body(body.into());
     let request = match algorithm {
@@ -221,7 +221,7 @@ async fn a_bucket_of_another_account_is_owned_by_another() {
     );
     let err = s3.create_bucket().await.unwrap_err();
     assert!(matches!(err, Error::OwnedByAnother { .. }), "{err:?}");
-    assert!(!s3.bucket_list().await.unwrap().contains(&name));
+    assert!(!s3.bucket_names().await.unwrap().contains(&name));
 
     // Ours: false, with a HEAD and a ListBuckets, no CreateBucket.
     let mine = S3Access::new(&access, unique_name("mine")).unwrap();
@@ -238,7 +238,7 @@ async fn a_bucket_of_another_account_is_owned_by_another() {
 async fn put_with_crc_and_sha(s3: &S3Access, key: &str, body: &[u8], crc: &str, sha_hex: &str) {
     s3.client()
         .put_object()
-        .bucket(s3.bucket())
+        .bucket(s3.bucket_name())
         .key(key)
         .body(body.to_vec().into())
         .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)

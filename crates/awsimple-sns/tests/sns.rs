@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use awsimple_core::Error;
-use awsimple_core::test_util::{emulator_access, unique_name};
 use awsimple_sns::SnsAccess;
+use awsimple_testkit::{emulator_access, unique_name};
 
 #[tokio::test]
 async fn topic_lifecycle_and_arn_lookup_without_listing() {

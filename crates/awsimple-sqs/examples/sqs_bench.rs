@@ -10,33 +10,15 @@
 //! Uses `AWS_ENDPOINT_URL` when set, otherwise starts the test kit's moto server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use awsimple_core::AwsAccess;
-use awsimple_core::test_util::fault_proxy::{Fault, FaultProxy, Rule};
-use awsimple_core::test_util::{access_at, emulator_endpoint, unique_name};
 use awsimple_sqs::SqsAccess;
+use awsimple_testkit::bench::measure;
+use awsimple_testkit::fault_proxy::{Fault, FaultProxy, Rule};
+use awsimple_testkit::{access_at, emulator_endpoint, unique_name};
 
 const N: usize = 200;
-
-async fn measure<T, F: std::future::Future<Output = T>>(access: &AwsAccess, what: &str, f: F) -> T {
-    let counter = access.request_counter();
-    counter.reset();
-    let start = Instant::now();
-    let out = f.await;
-    let secs = start.elapsed().as_secs_f64();
-    let ops: Vec<String> = counter
-        .snapshot()
-        .into_iter()
-        .map(|((_, op), n)| format!("{op} {n}"))
-        .collect();
-    println!(
-        "{what:<34} {secs:>8.3} s  {:>5} requests ({})",
-        counter.total(),
-        ops.join(", ")
-    );
-    out
-}
 
 #[tokio::main]
 async fn main() {

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use awsimple_core::test_util::fault_proxy::{Fault, FaultProxy, Rule};
-use awsimple_core::test_util::{access_at, emulator_access, emulator_endpoint, unique_name};
 use awsimple_core::{AwsAccess, Error};
 use awsimple_sqs::{SqsAccess, SqsAccessBuilder};
+use awsimple_testkit::fault_proxy::{Fault, FaultProxy, Rule};
+use awsimple_testkit::{access_at, emulator_access, emulator_endpoint, unique_name};
 use futures::StreamExt;
 
 fn builder(access: &AwsAccess, name: &str, history: &tempfile::TempDir) -> SqsAccessBuilder {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use awsimple::AwsAccess;
+use awsimple_testkit::bench::{BenchLine, peak_rss, reset_peak_rss, write_pseudo_random_file};
 
 struct Bench {
     access: AwsAccess,
@@ -30,40 +31,8 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-/// Peak resident memory since the last reset, in bytes (Linux; 0 elsewhere).
-fn peak_rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
-/// Resets the peak (writing 5 to clear_refs, Linux 4.0+).
-fn reset_peak_rss() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn median(mut times: Vec<f64>) -> f64 {
-    times.sort_by(f64::total_cmp);
-    let mid = times.len() / 2;
-    if times.len().is_multiple_of(2) {
-        (times[mid - 1] + times[mid]) / 2.0
-    } else {
-        times[mid]
-    }
-}
-
 fn report(name: &str, times: Vec<f64>, requests: u64, peak: u64, note: &str) {
-    println!(
-        "BENCH {{\"name\": \"{name}\", \"median_s\": {}, \"requests\": {requests}, \"peak_rss\": {peak}, \"note\": \"{note}\"}}",
-        median(times)
-    );
+    println!("{}", BenchLine::new(name, &times, requests, peak, note));
 }
 
 impl Bench {
@@ -102,21 +71,7 @@ impl Bench {
 fn big_file(folder: &Path, mib: usize) -> PathBuf {
     let path = folder.join(format!("big-{mib}.bin"));
     if !path.exists() {
-        use std::io::Write;
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let mut block = vec![0u8; 1 << 20];
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for chunk in block.chunks_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
-        }
-        for i in 0..mib {
-            block[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            file.write_all(&block).unwrap();
-        }
-        file.flush().unwrap();
+        write_pseudo_random_file(&path, mib).unwrap();
     }
     path
 }
@@ -476,7 +431,7 @@ async fn s3(bench: &Bench) {
                 let client = s3.client();
                 let listed = client
                     .list_objects_v2()
-                    .bucket(s3.bucket())
+                    .bucket(s3.bucket_name())
                     .prefix("small/")
                     .send()
                     .await
@@ -485,7 +440,7 @@ async fn s3(bench: &Bench) {
                     .map(|o| {
                         client
                             .head_object()
-                            .bucket(s3.bucket())
+                            .bucket(s3.bucket_name())
                             .key(o.key().unwrap())
                             .send()
                     })
@@ -529,7 +484,7 @@ async fn s3(bench: &Bench) {
         let key = format!("large/{mib}.bin");
         let upload = format!("s3.upload_{mib}mib");
         if bench.selected(&upload) {
-            in_child(&upload, s3.bucket(), &key, &path, bench.repeats);
+            in_child(&upload, s3.bucket_name(), &key, &path, bench.repeats);
         }
         bench
             .measure(
@@ -549,7 +504,7 @@ async fn s3(bench: &Bench) {
         // The object is there even when `--only` skipped the upload lines (a no-op otherwise).
         s3.upload(&path, &key).await.unwrap();
         let down = bench.folder.join(format!("down-{mib}.bin"));
-        in_child(&name, s3.bucket(), &key, &down, bench.repeats);
+        in_child(&name, s3.bucket_name(), &key, &down, bench.repeats);
         let _ = std::fs::remove_file(&down);
         // The floor: the same requests (a HEAD, then 8 MiB ranges with 8 in flight) through the
         // bare SDK client, bodies read and dropped: no file, no checksum.
@@ -562,7 +517,7 @@ async fn s3(bench: &Bench) {
                 async || {},
                 || async {
                     use futures::StreamExt;
-                    let head = s3.client().head_object().bucket(s3.bucket()).key(&key);
+                    let head = s3.client().head_object().bucket(s3.bucket_name()).key(&key);
                     assert_eq!(
                         head.send().await.unwrap().content_length(),
                         Some(size as i64)
@@ -575,7 +530,7 @@ async fn s3(bench: &Bench) {
                             let out = s3
                                 .client()
                                 .get_object()
-                                .bucket(s3.bucket())
+                                .bucket(s3.bucket_name())
                                 .key(key)
                                 .range(format!("bytes={}-{end}", i * part))
                                 .send()

@@ -35,6 +35,14 @@ pub use awsimple_sqs as sqs;
 #[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
 pub use awsimple_sqs::SqsAccess;
 
+/// Amazon CloudWatch Logs (feature `logs`).
+#[cfg(feature = "logs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "logs")))]
+pub use awsimple_logs as logs;
+#[cfg(feature = "logs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "logs")))]
+pub use awsimple_logs::LogsAccess;
+
 #[cfg(feature = "pubsub")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pubsub")))]
 pub mod pubsub;
@@ -44,6 +52,8 @@ pub mod prelude {
     pub use awsimple_core::{AwsAccess, Error, Result};
     #[cfg(feature = "dynamodb")]
     pub use awsimple_dynamodb::DynamoDbAccess;
+    #[cfg(feature = "logs")]
+    pub use awsimple_logs::LogsAccess;
     #[cfg(feature = "s3")]
     pub use awsimple_s3::S3Access;
     #[cfg(feature = "sns")]

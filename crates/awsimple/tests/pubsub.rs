@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use awsimple::pubsub::{self, Pub, Sub};
-use awsimple::test_util::{emulator_access, unique_name};
 use awsimple::{AwsAccess, DynamoDbAccess, SqsAccess};
+use awsimple_testkit::{emulator_access, unique_name};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

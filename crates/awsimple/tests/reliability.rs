@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use awsimple::dynamodb::{CreateTable, DynamoDbAccess, Item, KeyType, ScanOptions};
 use awsimple::s3::UploadOptions;
-use awsimple::test_util::emulator::{self, EmulatorProcess, StartOptions};
-use awsimple::test_util::fault_proxy::{Fault, FaultProxy, Rule};
-use awsimple::test_util::{access_at, emulator_access, emulator_endpoint, unique_name};
 use awsimple::{Error, S3Access};
+use awsimple_testkit::emulator::{self, EmulatorProcess, StartOptions};
+use awsimple_testkit::fault_proxy::{Fault, FaultProxy, Rule};
+use awsimple_testkit::{access_at, emulator_access, emulator_endpoint, unique_name};
 use serde_json::json;
 
 fn data(len: usize, seed: u8) -> Vec<u8> {
@@ -22,7 +22,7 @@ fn data(len: usize, seed: u8) -> Vec<u8> {
 async fn unfinished_uploads(s3: &S3Access) -> usize {
     s3.client()
         .list_multipart_uploads()
-        .bucket(s3.bucket())
+        .bucket(s3.bucket_name())
         .send()
         .await
         .unwrap()
@@ -41,7 +41,7 @@ async fn s3_round_trips_of_32_mib_through_resets_and_slowdowns() {
         .multipart_threshold(64 * 1024 * 1024)
         .build()
         .unwrap();
-    let multipart = S3Access::builder(&access, s3.bucket())
+    let multipart = S3Access::builder(&access, s3.bucket_name())
         .cache_dir(cache.path())
         .build()
         .unwrap();

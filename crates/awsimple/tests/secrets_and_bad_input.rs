@@ -7,8 +7,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType};
-use awsimple::test_util::{emulator_endpoint, unique_name};
 use awsimple::{AwsAccess, Error, S3Access, SnsAccess, SqsAccess};
+use awsimple_testkit::{emulator_endpoint, unique_name};
 use serde_json::json;
 
 const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYFULLRUNSECRET";
@@ -196,7 +196,7 @@ async fn bad_input_table() {
     );
 
     // Reading needs the bytes: invalid UTF-8 and JSON of another shape are typed errors.
-    let endpoint_access = awsimple::test_util::emulator_access().await;
+    let endpoint_access = awsimple_testkit::emulator_access().await;
     let real = S3Access::new(&endpoint_access, unique_name("bytes")).unwrap();
     real.create_bucket().await.unwrap();
     real.write_bytes(vec![0xff, 0xfe, 0xfd], "latin")

@@ -1,12 +1,9 @@
 //! A large object downloaded with a progress bar, then again from the local cache (one HEAD).
 
 use std::io::Write;
-use std::sync::Arc;
 
 use awsimple::{AwsAccess, S3Access};
-
-#[path = "../example_bucket.rs"]
-mod example_bucket;
+use awsimple_examples::example_bucket;
 
 fn bar(done: u64, total: u64) {
     let width = 40;
@@ -24,7 +21,7 @@ fn bar(done: u64, total: u64) {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let access = AwsAccess::new().await?;
     let folder = tempfile::tempdir()?;
-    let s3 = S3Access::builder(&access, example_bucket::example_bucket(&access).await?)
+    let s3 = S3Access::builder(&access, example_bucket(&access).await?)
         .cache_dir(folder.path().join("cache"))
         .build()?;
     s3.create_bucket().await?;
@@ -39,8 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("downloading");
     let dest = folder.path().join("download.bin");
-    s3.download_with("big/big.bin", &dest, Some(Arc::new(bar)))
-        .await?;
+    let options = awsimple::s3::DownloadOptions::new().progress(bar);
+    s3.download_with("big/big.bin", &dest, &options).await?;
     println!();
     let counter = access.request_counter();
     for round in 1..=2 {

@@ -1,18 +1,16 @@
 //! Creates a bucket, writes an object and reads it back: awsimple's `write_read_s3_object.py`.
 
 use awsimple::{AwsAccess, S3Access};
-
-#[path = "../example_bucket.rs"]
-mod example_bucket;
+use awsimple_examples::example_bucket;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let access = AwsAccess::new().await?;
-    let s3 = S3Access::new(&access, example_bucket::example_bucket(&access).await?)?;
+    let s3 = S3Access::new(&access, example_bucket(&access).await?)?;
     let created = s3.create_bucket().await?;
     println!(
         "bucket {} {}",
-        s3.bucket(),
+        s3.bucket_name(),
         if created { "created" } else { "already there" }
     );
 

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use awsimple_core::AwsAccess;
-use awsimple_core::test_util::{emulator_access, unique_name};
 use awsimple_dynamodb::{CreateTable, DynamoDbAccess, KeyType};
+use awsimple_testkit::{emulator_access, unique_name};
 
 pub async fn access() -> AwsAccess {
     emulator_access().await

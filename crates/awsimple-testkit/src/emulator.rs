@@ -1,7 +1,11 @@
 //! Finding, installing, starting and stopping the moto server, a real AWS API over HTTP.
 //!
-//! Only `std`: this file is also compiled into `xtask` (with `#[path]`), so the project's tooling
-//! and the test fixture share one implementation without xtask depending on the AWS SDK.
+//! Only `std`: `cargo xtask` uses this module (with the crate's default features off), so the
+//! project's tooling and the test fixture share one implementation without xtask depending on
+//! the AWS SDK.
+//!
+//! [`reuse_or_start`] is what both do: the emulator at `AWS_ENDPOINT_URL` when that is set, else
+//! moto found (or installed into the project's venv) and started on a free loopback port.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -275,6 +279,7 @@ pub struct EmulatorProcess {
     child: Child,
     endpoint: String,
     port: u16,
+    origin: String,
     log: Option<PathBuf>,
 }
 
@@ -321,6 +326,7 @@ impl EmulatorProcess {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
             port,
+            origin: python.origin.clone(),
             log,
         };
         let deadline = Instant::now() + options.ready_timeout.unwrap_or(Duration::from_secs(90));
@@ -364,6 +370,11 @@ impl EmulatorProcess {
         self.child.id()
     }
 
+    /// Where its Python was found (for messages).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
     /// The last lines the server wrote (for error messages).
     pub fn log_tail(&self) -> String {
         let Some(path) = &self.log else {
@@ -405,4 +416,99 @@ pub fn workspace_root_from(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|dir| dir.join("Cargo.lock").is_file())
         .map(Path::to_path_buf)
+}
+
+/// Finds moto (installing it into the project's venv when there is none) and starts it.
+pub fn start_new(
+    workspace_root: &Path,
+    options: &StartOptions,
+    log: &dyn Fn(&str),
+) -> Result<EmulatorProcess, String> {
+    let python = find_or_install_moto(workspace_root, log)?;
+    EmulatorProcess::start(&python, options)
+}
+
+/// An emulator to run against: one that was already running, or one started by
+/// [`reuse_or_start`] (stopped when this is dropped or [`Emulator::stop`]ped).
+#[derive(Debug)]
+pub struct Emulator {
+    endpoint: String,
+    process: Option<EmulatorProcess>,
+}
+
+impl Emulator {
+    /// Its URL, `http://host:port`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The server process, when it was started here rather than reused.
+    pub fn process(&self) -> Option<&EmulatorProcess> {
+        self.process.as_ref()
+    }
+
+    /// Stops the server when it was started here (a reused one is left running).
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.stop();
+        }
+    }
+}
+
+/// The emulator at `AWS_ENDPOINT_URL` when that is set and not empty (an error when nothing
+/// answers there), otherwise moto found or installed for `workspace_root` and started with
+/// `options`. `log` hears what happens (installation, the endpoint used).
+pub fn reuse_or_start(
+    workspace_root: &Path,
+    options: &StartOptions,
+    log: &dyn Fn(&str),
+) -> Result<Emulator, String> {
+    if let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|e| !e.is_empty())
+    {
+        if is_reachable(&endpoint) {
+            log(&format!(
+                "using the emulator at AWS_ENDPOINT_URL={endpoint}"
+            ));
+            return Ok(Emulator {
+                endpoint,
+                process: None,
+            });
+        }
+        return Err(format!(
+            "AWS_ENDPOINT_URL={endpoint} is set but nothing answers there; unset it to have an \
+             emulator started, or {HOW_TO_START}"
+        ));
+    }
+    let process = start_new(workspace_root, options, log)?;
+    log(&format!(
+        "moto started at {} (pid {}, {})",
+        process.endpoint(),
+        process.pid(),
+        process.origin()
+    ));
+    Ok(Emulator {
+        endpoint: process.endpoint().to_owned(),
+        process: Some(process),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unreachable_endpoints_are_unreachable() {
+        assert!(!is_reachable("not a url"));
+        let port = free_port().unwrap_or(9);
+        assert!(!is_reachable(&format!("http://127.0.0.1:{port}")));
+    }
+
+    #[test]
+    fn the_workspace_root_holds_cargo_lock() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = workspace_root_from(here);
+        assert!(root.is_some_and(|r| r.join("Cargo.lock").is_file()));
+    }
 }

@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! # async fn demo() {
-//! use awsimple_core::test_util::{emulator_endpoint, fault_proxy::{Fault, FaultProxy, Rule}};
+//! use awsimple_testkit::{emulator_endpoint, fault_proxy::{Fault, FaultProxy, Rule}};
 //!
 //! let proxy = FaultProxy::start(&emulator_endpoint()).await.unwrap();
 //! proxy.add_rule(Rule::new(Fault::s3_slow_down()).first(2));

@@ -1,0 +1,128 @@
+//! [`DynamoDbAccessBuilder`]: the settings of a [`DynamoDbAccess`], and its constructors.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use awsimple_core::{AwsAccess, Error, Result};
+
+use crate::access::{DynamoDbAccess, Inner};
+use crate::schema::check_table_name;
+
+/// The default clock difference allowed between writers and readers of a table (100 s, as in
+/// Python); see [`DynamoDbAccessBuilder::clock_skew`].
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(100);
+
+/// The default window in which writes share one modification-time record (10 s); see
+/// [`DynamoDbAccessBuilder::mtime_window`].
+pub const DEFAULT_MTIME_WINDOW: Duration = Duration::from_secs(10);
+
+/// Options of a [`DynamoDbAccess`]; from [`DynamoDbAccess::builder`].
+#[derive(Debug)]
+pub struct DynamoDbAccessBuilder {
+    access: AwsAccess,
+    table: String,
+    cache_dir: Option<PathBuf>,
+    cache_life: Option<Duration>,
+    clock_skew: Duration,
+    mtime_window: Duration,
+}
+
+impl DynamoDbAccess {
+    /// A handle on `table` with default options.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an invalid table name.
+    pub fn new(access: &AwsAccess, table: impl Into<String>) -> Result<Self> {
+        Self::builder(access, table).build()
+    }
+
+    /// A builder for a handle on `table`.
+    pub fn builder(access: &AwsAccess, table: impl Into<String>) -> DynamoDbAccessBuilder {
+        DynamoDbAccessBuilder {
+            access: access.clone(),
+            table: table.into(),
+            cache_dir: None,
+            cache_life: None,
+            clock_skew: DEFAULT_CLOCK_SKEW,
+            mtime_window: DEFAULT_MTIME_WINDOW,
+        }
+    }
+}
+
+impl DynamoDbAccessBuilder {
+    /// The folder of cached scans (default: the per-user cache folder, `awsimple/aws/dynamodb`).
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// How long a cached scan may be used at most (default: no limit; the table's recorded
+    /// modification time still invalidates it).
+    pub fn cache_life(mut self, life: Duration) -> Self {
+        self.cache_life = Some(life);
+        self
+    }
+
+    /// The clock difference allowed between the hosts that write a table and this one
+    /// (default [`DEFAULT_CLOCK_SKEW`], 100 s, as in Python): a cached scan is used only when it
+    /// started at least this long after the table's recorded modification time.
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
+        self
+    }
+
+    /// The window in which writes through this handle share one modification-time record
+    /// (default [`DEFAULT_MTIME_WINDOW`], 10 s; zero records after every write).
+    ///
+    /// Why this is safe: a cached scan is used only when `recorded mtime + clock skew <= the
+    /// scan's start` (the cache is stamped with the time its scan *started*). Say this handle
+    /// records `m` after a write and then skips the record for further writes `w` with
+    /// `m <= w < m + window`. A cache that misses such a write started before `w`, so before
+    /// `m + window`; it would be used only if `m + skew <= start < m + window`, which cannot
+    /// hold while `window <= skew`. With a clock difference `d` between the writer and the
+    /// reader, the condition is `window + d <= skew`: keep the window well below the smallest
+    /// skew your readers use (Python always uses 100 s). Writes after the window record again.
+    pub fn mtime_window(mut self, window: Duration) -> Self {
+        self.mtime_window = window;
+        self
+    }
+
+    /// Builds the handle (no request is sent).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an invalid table name, or a window longer than the skew.
+    pub fn build(self) -> Result<DynamoDbAccess> {
+        check_table_name(&self.table)?;
+        if self.mtime_window > self.clock_skew {
+            return Err(Error::invalid(
+                "mtime window",
+                format!(
+                    "the window ({:?}) must not be longer than the clock skew ({:?}), or stale caches could be used",
+                    self.mtime_window, self.clock_skew
+                ),
+            ));
+        }
+        let conf = aws_sdk_dynamodb::config::Builder::from(self.access.sdk_config())
+            .interceptor(self.access.request_counter().clone())
+            .build();
+        let client = Client::from_conf(conf);
+        let resource = format!("DynamoDB table {:?}", self.table);
+        Ok(DynamoDbAccess {
+            inner: Arc::new(Inner {
+                client,
+                access: self.access,
+                table: self.table,
+                resource,
+                cache_dir: self.cache_dir,
+                cache_life: self.cache_life,
+                clock_skew: self.clock_skew,
+                mtime_window: self.mtime_window,
+                schema: Mutex::new(None),
+                last_mtime_write: Mutex::new(None),
+                cache: tokio::sync::OnceCell::new(),
+            }),
+        })
+    }
+}

@@ -1,0 +1,36 @@
+//! Local files on the blocking pool: the error of a blocking task that did not finish, and
+//! positional writes.
+
+use std::path::Path;
+
+use awsimple_core::Error;
+
+/// A blocking task about `path` that panicked or was cancelled, as an I/O error on `path`.
+pub(crate) fn blocking_err(path: &Path, e: tokio::task::JoinError) -> Error {
+    Error::io(path, std::io::Error::other(e))
+}
+
+/// Writes all of `buf` at `offset` without moving a shared cursor, so ranges can be written
+/// from several threads at once.
+pub(crate) fn write_all_at(file: &std::fs::File, buf: &[u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let (mut buf, mut offset) = (buf, offset);
+        while !buf.is_empty() {
+            match std::os::windows::fs::FileExt::seek_write(file, buf, offset) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,276 @@
+//! Objects one at a time: bytes, strings, lines and JSON written and read whole; delete,
+//! exists, metadata (with the content identity), object URLs and presigned URLs.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ObjectCannedAcl};
+use awsimple_core::{Error, Found, Result, Sha512Digest};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::access::{S3, S3Access};
+use crate::identity::{self, Identity, ObjectFacts, SHA512_METADATA};
+use crate::names::{json_key, validate_key};
+use crate::verify::{body_error, sdk_checksum_name, verify_bytes};
+
+/// What S3 says about an object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct S3ObjectMetadata {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Last modified.
+    pub mtime: SystemTime,
+    /// The ETag, without quotes.
+    pub etag: String,
+    /// Hex SHA-512 of the content, when the object has one (native checksum or metadata).
+    pub sha512: Option<String>,
+    /// The base64 full-object CRC64NVME S3 holds for the object, when it has one (multipart
+    /// uploads of awsimple, Rust or Python; a composite `-N` checksum is not one).
+    pub crc64nvme: Option<String>,
+    /// The content identity (see [`Identity`]).
+    #[serde(skip)]
+    pub identity: Identity,
+    /// The object URL (`https://<bucket>.s3.<region>.amazonaws.com/<key>`).
+    pub url: String,
+}
+
+impl S3Access {
+    /// Writes bytes as one object, with the native SHA-512 checksum (S3 validates it) and the
+    /// `awsimple-sha512` metadata.
+    pub async fn write_bytes(&self, bytes: impl Into<Vec<u8>>, key: &str) -> Result<()> {
+        validate_key(key)?;
+        let bytes = bytes.into();
+        let digest = awsimple_core::sha512(&bytes);
+        self.put_object(key, ByteStream::from(bytes), &digest).await
+    }
+
+    /// One PutObject with the content's SHA-512 (checksum and metadata), public-read when the
+    /// handle is `public_readable`.
+    pub(crate) async fn put_object(
+        &self,
+        key: &str,
+        body: ByteStream,
+        digest: &Sha512Digest,
+    ) -> Result<()> {
+        let mut request = self
+            .inner
+            .client
+            .put_object()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .body(body)
+            // The SDK cannot compute SHA-512 itself: the value is ours, the algorithm header
+            // tells S3 which checksum to store (moto stores none without it).
+            .checksum_algorithm(ChecksumAlgorithm::Sha512)
+            .checksum_sha512(digest.to_base64())
+            .metadata(SHA512_METADATA, digest.to_hex());
+        if self.inner.public_readable {
+            request = request.acl(ObjectCannedAcl::PublicRead);
+        }
+        S3.call("PutObject", self.resource(key), request.send())
+            .await?;
+        Ok(())
+    }
+
+    /// The whole object, verified against its SHA-512 or full-object CRC64NVME when it has one.
+    pub async fn read_bytes(&self, key: &str) -> Result<Vec<u8>> {
+        validate_key(key)?;
+        let resource = self.resource(key);
+        let request = self
+            .inner
+            .client
+            .get_object()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .checksum_mode(ChecksumMode::Enabled);
+        let out = S3.call("GetObject", &resource, request.send()).await?;
+        let expected = identity::identity_of(&ObjectFacts {
+            bucket: &self.inner.bucket,
+            key,
+            size: 0,
+            mtime_secs: 0,
+            etag: "",
+            native_sha512: out.checksum_sha512(),
+            metadata_sha512: out
+                .metadata()
+                .and_then(|m| m.get(SHA512_METADATA))
+                .map(String::as_str),
+            native_crc64: out.checksum_crc64_nvme(),
+        });
+        let checksum = sdk_checksum_name(&out);
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| body_error(&resource, checksum, e))?
+            .to_vec();
+        verify_bytes(&resource, &expected, &bytes)?;
+        Ok(bytes)
+    }
+
+    /// Writes a string.
+    pub async fn write_string(&self, text: &str, key: &str) -> Result<()> {
+        self.write_bytes(text.as_bytes().to_vec(), key).await
+    }
+
+    /// Reads a string ([`Error::Serialization`] when the object is not UTF-8).
+    pub async fn read_string(&self, key: &str) -> Result<String> {
+        let bytes = self.read_bytes(key).await?;
+        String::from_utf8(bytes).map_err(|e| Error::serialization(self.resource(key), e))
+    }
+
+    /// Writes lines, joined with `\n`.
+    pub async fn write_lines<S: AsRef<str>>(&self, lines: &[S], key: &str) -> Result<()> {
+        let text = lines
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.write_string(&text, key).await
+    }
+
+    /// Reads lines.
+    pub async fn read_lines(&self, key: &str) -> Result<Vec<String>> {
+        Ok(self
+            .read_string(key)
+            .await?
+            .lines()
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Writes a value as JSON; `.json` is appended to the key when it does not end with it
+    /// (as in Python). Returns the key used.
+    pub async fn write_json<T: Serialize + ?Sized>(&self, value: &T, key: &str) -> Result<String> {
+        let key = json_key(key);
+        let bytes =
+            serde_json::to_vec(value).map_err(|e| Error::serialization(self.resource(&key), e))?;
+        self.write_bytes(bytes, &key).await?;
+        Ok(key)
+    }
+
+    /// Reads JSON into `T` (`.json` appended to the key when missing).
+    pub async fn read_json<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
+        let key = json_key(key);
+        let bytes = self.read_bytes(&key).await?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::serialization(self.resource(&key), e))
+    }
+
+    /// Deletes an object (S3 answers success for a missing key too).
+    pub async fn delete_object(&self, key: &str) -> Result<()> {
+        validate_key(key)?;
+        let request = self
+            .inner
+            .client
+            .delete_object()
+            .bucket(&self.inner.bucket)
+            .key(key);
+        S3.call("DeleteObject", self.resource(key), request.send())
+            .await?;
+        Ok(())
+    }
+
+    /// True when the object exists.
+    pub async fn object_exists(&self, key: &str) -> Result<bool> {
+        self.get_object_metadata(key).await.exists()
+    }
+
+    /// The object's metadata and content identity (one HEAD request).
+    pub async fn get_object_metadata(&self, key: &str) -> Result<S3ObjectMetadata> {
+        validate_key(key)?;
+        let request = self
+            .inner
+            .client
+            .head_object()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .checksum_mode(ChecksumMode::Enabled);
+        let out = S3
+            .call("HeadObject", self.resource(key), request.send())
+            .await?;
+        let size = out.content_length().unwrap_or(0).max(0) as u64;
+        let mtime_secs = out.last_modified().map_or(0, |t| t.secs());
+        let mtime = out
+            .last_modified()
+            .and_then(|t| SystemTime::try_from(*t).ok())
+            .unwrap_or(UNIX_EPOCH);
+        let etag = out.e_tag().unwrap_or_default().trim_matches('"').to_owned();
+        let identity = identity::identity_of(&ObjectFacts {
+            bucket: &self.inner.bucket,
+            key,
+            size,
+            mtime_secs,
+            etag: &etag,
+            native_sha512: out.checksum_sha512(),
+            metadata_sha512: out
+                .metadata()
+                .and_then(|m| m.get(SHA512_METADATA))
+                .map(String::as_str),
+            native_crc64: out.checksum_crc64_nvme(),
+        });
+        Ok(S3ObjectMetadata {
+            bucket: self.inner.bucket.clone(),
+            key: key.to_owned(),
+            size,
+            mtime,
+            etag,
+            sha512: match &identity {
+                Identity::Sha512(hex) => Some(hex.clone()),
+                _ => None,
+            },
+            crc64nvme: out
+                .checksum_crc64_nvme()
+                .filter(|crc| identity::is_full_object_crc64(crc))
+                .map(str::to_owned),
+            identity,
+            url: self.object_url(key),
+        })
+    }
+
+    /// The object's URL: `https://<bucket>.s3.<region>.amazonaws.com/<key>`.
+    pub fn object_url(&self, key: &str) -> String {
+        format!(
+            "https://{}.s3.{}.amazonaws.com/{key}",
+            self.inner.bucket, self.inner.region
+        )
+    }
+
+    /// A URL anyone can GET the object with until it expires.
+    pub async fn presigned_get(&self, key: &str, expires_in: Duration) -> Result<String> {
+        validate_key(key)?;
+        let request = self
+            .inner
+            .client
+            .get_object()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .presigned(presigning(expires_in)?);
+        let presigned = S3.call("GetObject", self.resource(key), request).await?;
+        Ok(presigned.uri().to_owned())
+    }
+
+    /// A URL anyone can PUT the object with until it expires.
+    pub async fn presigned_put(&self, key: &str, expires_in: Duration) -> Result<String> {
+        validate_key(key)?;
+        let request = self
+            .inner
+            .client
+            .put_object()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .presigned(presigning(expires_in)?);
+        let presigned = S3.call("PutObject", self.resource(key), request).await?;
+        Ok(presigned.uri().to_owned())
+    }
+}
+
+fn presigning(expires_in: Duration) -> Result<PresigningConfig> {
+    PresigningConfig::expires_in(expires_in)
+        .map_err(|e| Error::invalid("presigned URL lifetime", e.to_string()))
+}

@@ -1,0 +1,349 @@
+//! Uploads of files: skipped when S3 already holds the same content, one PutObject with the
+//! SHA-512 up to the multipart threshold, above it a multipart upload with a full-object
+//! CRC64NVME whose parts go up in parallel from a pool of buffers.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    ChecksumAlgorithm, ChecksumType, CompletedMultipartUpload, CompletedPart, ObjectCannedAcl,
+};
+use awsimple_core::{BackoffConfig, Error, Found, Result, Sha512Digest};
+use futures::{StreamExt, TryStreamExt};
+use tracing::{debug, warn};
+
+use crate::access::{S3, S3Access};
+use crate::builder::{UploadOptions, report};
+use crate::identity::{self, Identity, SHA512_METADATA};
+use crate::local::blocking_err;
+use crate::names::validate_key;
+use crate::object::S3ObjectMetadata;
+
+/// Tolerance of the size + mtime comparison when the object has no content hash.
+const MTIME_TOLERANCE_SECS: u64 = 10;
+/// Attempts of a whole multipart upload, each from scratch (after a Complete that kept
+/// failing inside a 200 answer).
+const MULTIPART_ATTEMPTS: u32 = 2;
+/// Attempts of CompleteMultipartUpload (S3 can answer it with 200 and an error body).
+const COMPLETE_ATTEMPTS: u32 = 4;
+
+/// The backoff of CompleteMultipartUpload and of whole multipart uploads.
+fn backoff(attempts: u32) -> BackoffConfig {
+    BackoffConfig::default()
+        .with_delays(Duration::from_millis(200), Duration::from_secs(2))
+        .with_max_attempts(attempts)
+}
+
+/// An error S3 answered with status 200 (CompleteMultipartUpload's error in the body): AWS
+/// says to retry the call.
+fn failed_inside_200(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Service {
+            status: Some(200),
+            ..
+        }
+    )
+}
+
+/// The part buffers of one multipart upload, used again part after part. Fresh 8 MiB buffers
+/// for every part would be freed into glibc's arenas (its mmap threshold grows to the size of
+/// the freed blocks), holding about twice `part size x concurrency` at the peak.
+#[derive(Default)]
+struct PartBuffers(std::sync::Mutex<Vec<bytes::BytesMut>>);
+
+impl PartBuffers {
+    /// A buffer of `len` bytes to read a part into, from the pool when it has one (a reused
+    /// buffer keeps its old bytes: the read overwrites them all or fails).
+    fn take(&self, len: usize) -> bytes::BytesMut {
+        let reused = self.0.lock().ok().and_then(|mut free| free.pop());
+        let mut buffer = reused.unwrap_or_default();
+        if buffer.len() != len {
+            buffer.clear();
+            buffer.resize(len, 0);
+        }
+        buffer
+    }
+
+    /// Returns a part's bytes to the pool once the SDK no longer holds them.
+    fn give_back(&self, bytes: bytes::Bytes) {
+        if let (Ok(buffer), Ok(mut free)) = (bytes.try_into_mut(), self.0.lock()) {
+            free.push(buffer);
+        }
+    }
+}
+
+impl S3Access {
+    /// Uploads a file unless the object already holds the same content (one HEAD request
+    /// then, no transfer). Returns whether it was uploaded.
+    pub async fn upload(&self, path: impl AsRef<Path>, key: &str) -> Result<bool> {
+        self.upload_with(path, key, &UploadOptions::default()).await
+    }
+
+    /// [`S3Access::upload`] with options (force, progress).
+    pub async fn upload_with(
+        &self,
+        path: impl AsRef<Path>,
+        key: &str,
+        options: &UploadOptions,
+    ) -> Result<bool> {
+        validate_key(key)?;
+        let path = path.as_ref().to_path_buf();
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| Error::io(&path, e))?;
+        let size = meta.len();
+        let multipart = size > self.inner.multipart_threshold;
+
+        // One pass for the SHA-512 (and the CRC64NVME of a multipart upload).
+        let hashing = path.clone();
+        let (sha512, crc64) =
+            tokio::task::spawn_blocking(move || identity::hash_file(&hashing, multipart))
+                .await
+                .map_err(|e| blocking_err(&path, e))??;
+
+        if !options.force
+            && let Some(remote) = self.get_object_metadata(key).await.found()?
+            && self
+                .same_content(&remote, &sha512, crc64.as_deref(), &path, &meta)
+                .await?
+        {
+            debug!(bucket = %self.inner.bucket, key, "upload skipped: the object holds the same content");
+            return Ok(false);
+        }
+        if multipart {
+            self.multipart_upload(
+                &path,
+                key,
+                size,
+                &sha512,
+                crc64.unwrap_or_default(),
+                options,
+            )
+            .await?;
+        } else {
+            let body = ByteStream::from_path(&path)
+                .await
+                .map_err(|e| Error::io(&path, std::io::Error::other(e)))?;
+            self.put_object(key, body, &sha512).await?;
+            report(options.progress.as_ref(), size, size);
+        }
+        Ok(true)
+    }
+
+    async fn same_content(
+        &self,
+        remote: &S3ObjectMetadata,
+        sha512: &Sha512Digest,
+        crc64: Option<&str>,
+        path: &Path,
+        meta: &std::fs::Metadata,
+    ) -> Result<bool> {
+        if remote.size != meta.len() {
+            return Ok(false);
+        }
+        match &remote.identity {
+            Identity::Sha512(_) => Ok(identity::matches(&remote.identity, sha512, None)),
+            Identity::Crc64Nvme(_) => {
+                let crc = match crc64 {
+                    Some(crc) => crc.to_owned(),
+                    None => {
+                        let hashing = path.to_path_buf();
+                        tokio::task::spawn_blocking(move || identity::hash_file(&hashing, true))
+                            .await
+                            .map_err(|e| blocking_err(path, e))??
+                            .1
+                            .unwrap_or_default()
+                    }
+                };
+                Ok(identity::matches(&remote.identity, sha512, Some(&crc)))
+            }
+            Identity::Substitute(_) => {
+                // No hash to compare: size and mtime, within 10 s (as in Python).
+                let local = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                let diff = match local.duration_since(remote.mtime) {
+                    Ok(d) => d,
+                    Err(e) => e.duration(),
+                };
+                Ok(diff.as_secs() <= MTIME_TOLERANCE_SECS)
+            }
+        }
+    }
+
+    /// A multipart upload; when it fails after its parts went up (a Complete that S3 keeps
+    /// answering with 200 and an error, say), it is aborted and made once more from scratch.
+    async fn multipart_upload(
+        &self,
+        path: &Path,
+        key: &str,
+        size: u64,
+        sha512: &Sha512Digest,
+        crc64: String,
+        options: &UploadOptions,
+    ) -> Result<()> {
+        let mut backoff = backoff(MULTIPART_ATTEMPTS).start();
+        loop {
+            match self
+                .multipart_upload_once(path, key, size, sha512, crc64.clone(), options)
+                .await
+            {
+                Err(e) if failed_inside_200(&e) => {
+                    if !backoff.wait().await {
+                        return Err(e);
+                    }
+                    warn!(key, attempt = backoff.attempt(), error = %e, "the multipart upload did not complete: uploading it again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn multipart_upload_once(
+        &self,
+        path: &Path,
+        key: &str,
+        size: u64,
+        sha512: &Sha512Digest,
+        crc64: String,
+        options: &UploadOptions,
+    ) -> Result<()> {
+        let resource = self.resource(key);
+        let mut create = self
+            .inner
+            .client
+            .create_multipart_upload()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .metadata(SHA512_METADATA, sha512.to_hex())
+            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+            .checksum_type(ChecksumType::FullObject);
+        if self.inner.public_readable {
+            create = create.acl(ObjectCannedAcl::PublicRead);
+        }
+        let created = S3
+            .call("CreateMultipartUpload", &resource, create.send())
+            .await?;
+        let upload_id = created.upload_id().unwrap_or_default().to_owned();
+        let result = self
+            .upload_parts_and_complete(path, key, size, &upload_id, crc64, options)
+            .await;
+        if let Err(e) = &result {
+            warn!(bucket = %self.inner.bucket, key, error = %e, "multipart upload failed: aborting it");
+            let abort = self
+                .inner
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.inner.bucket)
+                .key(key)
+                .upload_id(&upload_id);
+            if let Err(abort) = S3
+                .call("AbortMultipartUpload", &resource, abort.send())
+                .await
+            {
+                warn!(key, error = %abort, "could not abort the multipart upload");
+            }
+        }
+        result
+    }
+
+    async fn upload_parts_and_complete(
+        &self,
+        path: &Path,
+        key: &str,
+        size: u64,
+        upload_id: &str,
+        crc64: String,
+        options: &UploadOptions,
+    ) -> Result<()> {
+        let part_size = self.inner.part_size;
+        let parts = size.div_ceil(part_size);
+        let done = Arc::new(AtomicU64::new(0));
+        let resource = self.resource(key);
+        let pool = PartBuffers::default();
+        let mut completed: Vec<CompletedPart> = futures::stream::iter(0..parts)
+            .map(|index| {
+                let path = path.to_path_buf();
+                let done = done.clone();
+                let resource = &resource;
+                let pool = &pool;
+                async move {
+                    let offset = index * part_size;
+                    let len = part_size.min(size - offset);
+                    let reading = path.clone();
+                    let mut buffer = pool.take(len as usize);
+                    // Each part is read when its turn comes, into a buffer of the pool: memory
+                    // stays at part x concurrency.
+                    let bytes = tokio::task::spawn_blocking(move || -> std::io::Result<_> {
+                        let mut file = std::fs::File::open(&reading)?;
+                        file.seek(SeekFrom::Start(offset))?;
+                        file.read_exact(&mut buffer)?;
+                        Ok(buffer.freeze())
+                    })
+                    .await
+                    .map_err(|e| blocking_err(&path, e))?
+                    .map_err(|e| Error::io(&path, e))?;
+                    let number = (index + 1) as i32;
+                    let request = self
+                        .inner
+                        .client
+                        .upload_part()
+                        .bucket(&self.inner.bucket)
+                        .key(key)
+                        .upload_id(upload_id)
+                        .part_number(number)
+                        .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+                        .body(ByteStream::from(bytes.clone()));
+                    let out = S3.call("UploadPart", resource, request.send()).await?;
+                    pool.give_back(bytes);
+                    let total = done.fetch_add(len, Ordering::SeqCst) + len;
+                    report(options.progress.as_ref(), total, size);
+                    Ok::<_, Error>(
+                        CompletedPart::builder()
+                            .part_number(number)
+                            .set_e_tag(out.e_tag().map(str::to_owned))
+                            .set_checksum_crc64_nvme(out.checksum_crc64_nvme().map(str::to_owned))
+                            .build(),
+                    )
+                }
+            })
+            .buffer_unordered(self.inner.concurrency)
+            .try_collect()
+            .await?;
+        completed.sort_by_key(|p| p.part_number());
+        let upload = CompletedMultipartUpload::builder()
+            .set_parts(Some(completed))
+            .build();
+        // S3 may answer CompleteMultipartUpload with 200 and an error in the body (AWS: retry
+        // the call); it is idempotent for the same upload id. moto does it now and then too.
+        let mut backoff = backoff(COMPLETE_ATTEMPTS).start();
+        loop {
+            let request = self
+                .inner
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.inner.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .multipart_upload(upload.clone())
+                .checksum_crc64_nvme(crc64.clone())
+                .checksum_type(ChecksumType::FullObject);
+            match S3
+                .call("CompleteMultipartUpload", &resource, request.send())
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_transient() || failed_inside_200(&e) => {
+                    if !backoff.wait().await {
+                        return Err(e);
+                    }
+                    warn!(key, attempt = backoff.attempt(), error = %e, "CompleteMultipartUpload failed: retrying");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
