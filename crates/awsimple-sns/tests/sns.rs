@@ -12,7 +12,7 @@ async fn topic_lifecycle_and_arn_lookup_without_listing() {
     let access = emulator_access().await;
     let name = unique_name("topic");
     let topic = SnsAccess::new(&access, &name).unwrap();
-    assert!(!topic.exists().await.unwrap());
+    assert!(!topic.topic_exists().await.unwrap());
     assert!(topic.arn().await.unwrap_err().is_not_found());
     let arn = topic.create_topic().await.unwrap();
     assert!(arn.ends_with(&format!(":{name}")), "{arn}");
@@ -25,8 +25,12 @@ async fn topic_lifecycle_and_arn_lookup_without_listing() {
     assert_eq!(other.arn().await.unwrap(), arn, "cached");
     assert_eq!(counter.operation("SNS", "ListTopics"), 0);
     assert_eq!(counter.operation("SNS", "GetTopicAttributes"), 1);
-    topic.delete_topic().await.unwrap();
-    assert!(!topic.exists().await.unwrap());
+    assert!(topic.delete_topic().await.unwrap());
+    assert!(
+        !topic.delete_topic().await.unwrap(),
+        "false once it is gone"
+    );
+    assert!(!topic.topic_exists().await.unwrap());
 }
 
 #[tokio::test]
@@ -46,7 +50,7 @@ async fn auto_create_publish_and_batch() {
     let counter = access.request_counter();
     counter.reset();
     let report = topic.publish_batch(&messages).await.unwrap();
-    assert!(report.all_published(), "{:?}", report.results);
+    assert!(report.all_succeeded(), "{:?}", report.results);
     assert_eq!(report.results.len(), 25);
     assert_eq!(counter.operation("SNS", "PublishBatch"), 3);
     // Big messages: fewer than 10 per request so a batch stays within 256 KiB.
@@ -55,7 +59,7 @@ async fn auto_create_publish_and_batch() {
         .collect();
     counter.reset();
     let report = topic.publish_batch(&big).await.unwrap();
-    assert!(report.all_published(), "{:?}", report.failures());
+    assert!(report.all_succeeded(), "{:?}", report.failures());
     assert_eq!(
         counter.operation("SNS", "PublishBatch"),
         2,

@@ -29,16 +29,31 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// One file per concern; the operation files add `impl SqsAccess` blocks. Files use only files
+// of a lower layer (no circles):
+//   1. names, message, visibility
+//   2. access (the handle, its URL cache, the one way it calls SQS)
+//   3. builder (access, names, visibility), queue (access)
+//   4. policy (access; uses queue's methods), send (access, message, names)
+//   5. receive (access, message, names, send, visibility), stream (access, message, names)
 mod access;
+mod builder;
+mod message;
+mod names;
 pub mod policy;
+mod queue;
+mod receive;
+mod send;
 mod stream;
 mod visibility;
 
-pub use access::{
-    BATCH_SIZE, BatchReport, DEFAULT_MAX_MESSAGE_SIZE, LONG_POLL_WAIT, Message, SqsAccess,
-    SqsAccessBuilder, validate_body, validate_queue_name,
+pub use access::SqsAccess;
+pub use awsimple_core::{AwsAccess, BatchReport, EntryFailure, Error, Result};
+pub use builder::SqsAccessBuilder;
+pub use message::Message;
+pub use names::{
+    BATCH_SIZE, DEFAULT_MAX_MESSAGE_SIZE, LONG_POLL_WAIT, validate_body, validate_queue_name,
 };
-pub use awsimple_core::{AwsAccess, Error, Result};
 pub use visibility::{
     HISTORY_LENGTH, IMMEDIATE_DELETE_VISIBILITY, MAX_VISIBILITY, NO_HISTORY_VISIBILITY,
 };

@@ -1,7 +1,10 @@
 //! Queue access policies: statements are merged into what the queue has, never replacing it.
 
+use aws_sdk_sqs::types::QueueAttributeName;
 use awsimple_core::{Error, Result};
 use serde_json::{Value, json};
+
+use crate::access::SqsAccess;
 
 /// The statement that lets `source_arn` (an SNS topic, an S3 bucket, ...) send to the queue
 /// `queue_arn`. For an SNS topic it is the statement the pub/sub format shares with Python:
@@ -69,6 +72,31 @@ pub fn merge_statement(existing: Option<&str>, statement: Value) -> Result<Strin
     list.retain(|s| sid.is_none() || s.get("Sid") != sid.as_ref());
     list.push(statement);
     serde_json::to_string(&policy).map_err(|e| Error::serialization("the queue access policy", e))
+}
+
+impl SqsAccess {
+    /// Lets `source_arn` (an SNS topic, say) send messages to this queue: a statement is
+    /// MERGED into the queue's policy (others are kept; one with the same Sid is replaced).
+    pub async fn add_permission(&self, source_arn: &str) -> Result<()> {
+        let queue_arn = self.arn().await?;
+        let statement = send_message_statement(&queue_arn, source_arn)?;
+        let current = self.attribute(QueueAttributeName::Policy).await?;
+        let merged = merge_statement(current.as_deref(), statement)?;
+        let url = self.url().await?;
+        let request = self
+            .inner
+            .client
+            .set_queue_attributes()
+            .queue_url(url)
+            .attributes(QueueAttributeName::Policy, merged);
+        self.call("SetQueueAttributes", request.send()).await?;
+        Ok(())
+    }
+
+    /// The queue's access policy document, if it has one.
+    pub async fn policy(&self) -> Result<Option<String>> {
+        self.attribute(QueueAttributeName::Policy).await
+    }
 }
 
 #[cfg(test)]

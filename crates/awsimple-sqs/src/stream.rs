@@ -3,16 +3,22 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use awsimple_core::Result;
+use awsimple_core::{Backoff, BackoffConfig, Result};
 use futures::Stream;
 use tracing::{debug, warn};
 
-use crate::access::{Message, SqsAccess};
+use crate::access::SqsAccess;
+use crate::message::Message;
+use crate::names::{BATCH_SIZE, LONG_POLL_WAIT};
 
-/// First pause after a transient error; it doubles up to [`MAX_BACKOFF`].
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
-/// Longest pause between retries after transient errors.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The pauses after transient errors: from 100 ms, growing with jitter up to 30 s, for as long
+/// as the errors last; a new backoff starts after every successful receive.
+fn outage_backoff() -> Backoff {
+    BackoffConfig::default()
+        .with_delays(Duration::from_millis(100), Duration::from_secs(30))
+        .with_max_attempts(u32::MAX)
+        .start()
+}
 /// A buffered message this close to becoming visible again is not handed over: another
 /// consumer may be about to receive it.
 const SAFETY_MARGIN: Duration = Duration::from_secs(1);
@@ -24,7 +30,7 @@ struct Consumer {
     ready: VecDeque<Message>,
     /// Handed over, to delete (immediate delete only).
     handed_over: Vec<Message>,
-    backoff: Duration,
+    backoff: Backoff,
     done: bool,
 }
 
@@ -43,16 +49,16 @@ impl SqsAccess {
     ///
     /// Buffered messages whose visibility timeout is about to end are not handed over (SQS
     /// delivers them again), so a message is not worked on twice at the same time.
-    pub fn messages(&self) -> impl Stream<Item = Result<Message>> + Send + 'static {
+    pub fn messages(&self) -> impl Stream<Item = Result<Message>> + Send + Unpin + 'static {
         let consumer = Consumer {
             sqs: self.clone(),
             url: None,
             ready: VecDeque::new(),
             handed_over: Vec::new(),
-            backoff: FIRST_BACKOFF,
+            backoff: outage_backoff(),
             done: false,
         };
-        futures::stream::unfold(consumer, |mut c| async move {
+        Box::pin(futures::stream::unfold(consumer, |mut c| async move {
             loop {
                 if c.done {
                     return None;
@@ -73,7 +79,7 @@ impl SqsAccess {
                 }
                 let url = match &c.url {
                     Some(url) => url.clone(),
-                    None => match c.sqs.url_for_stream().await {
+                    None => match c.sqs.url().await {
                         Ok(url) => {
                             c.url = Some(url.clone());
                             url
@@ -92,9 +98,9 @@ impl SqsAccess {
                 if !c.handed_over.is_empty() {
                     c.delete_handed_over().await;
                 }
-                match c.sqs.receive_for_stream(&url).await {
+                match c.sqs.receive_once(&url, BATCH_SIZE, LONG_POLL_WAIT).await {
                     Ok(batch) => {
-                        c.backoff = FIRST_BACKOFF;
+                        c.backoff = outage_backoff();
                         c.ready.extend(batch);
                     }
                     Err(e) if e.is_transient() => c.pause(&e).await,
@@ -104,7 +110,7 @@ impl SqsAccess {
                     }
                 }
             }
-        })
+        }))
     }
 }
 
@@ -118,9 +124,8 @@ fn half_gone(message: &Message, now: Instant) -> bool {
 
 impl Consumer {
     async fn pause(&mut self, error: &awsimple_core::Error) {
-        warn!(queue = %self.sqs.queue_name(), error = %error, backoff = ?self.backoff, "transient error: backing off");
-        tokio::time::sleep(self.backoff).await;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        warn!(queue = %self.sqs.queue_name(), error = %error, attempt = self.backoff.attempt(), "transient error: backing off");
+        self.backoff.wait().await;
     }
 
     async fn delete_handed_over(&mut self) {

@@ -1,4 +1,4 @@
-//! The visibility timeout, as the Python package computes it (PARITY.md, SQS).
+//! The visibility timeout, as the Python package computes it (docs/python-compatibility.md, SQS).
 //!
 //! - immediate delete: 30 s (a message is deleted as soon as it is received);
 //! - a value given by the caller (an error together with immediate delete or with a minimum);

@@ -32,7 +32,7 @@ async fn queue_lifecycle_and_listing() {
     let b = builder(&access, &format!("{prefix}-b"), &history)
         .build()
         .unwrap();
-    assert!(!a.exists().await.unwrap());
+    assert!(!a.queue_exists().await.unwrap());
     let url = a.create_queue().await.unwrap();
     assert!(url.ends_with(&format!("{prefix}-a")), "{url}");
     assert_eq!(
@@ -41,10 +41,10 @@ async fn queue_lifecycle_and_listing() {
         "creating twice is fine"
     );
     b.create_queue().await.unwrap();
-    assert!(a.exists().await.unwrap());
+    assert!(a.queue_exists().await.unwrap());
     assert!(a.arn().await.unwrap().ends_with(&format!(":{prefix}-a")));
     assert_eq!(
-        SqsAccess::queue_names(&access, &prefix).await.unwrap(),
+        a.queue_names(&prefix).await.unwrap(),
         [format!("{prefix}-a"), format!("{prefix}-b")]
     );
     a.send("one").await.unwrap();
@@ -53,7 +53,7 @@ async fn queue_lifecycle_and_listing() {
     a.purge().await.unwrap();
     assert_eq!(a.approximate_message_count().await.unwrap(), 0);
     assert!(a.delete_queue().await.unwrap());
-    assert!(!a.exists().await.unwrap());
+    assert!(!a.queue_exists().await.unwrap());
 }
 
 #[tokio::test]
@@ -81,6 +81,35 @@ async fn send_creates_the_queue_and_receive_crosses_the_ten_message_limit() {
     let bodies: BTreeSet<String> = eleven.iter().chain(&rest).map(|m| m.body.clone()).collect();
     assert_eq!(bodies.len(), 14, "every message once");
     assert!(queue.receive_message().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn every_receive_of_a_long_poll_handle_waits() {
+    // A worker loop on an idle queue: each receive must long-poll (up to 20 s), not only the
+    // first one; short polls back to back would send hundreds of requests in the same time.
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = builder(&access, &unique_name("idle"), &history)
+        .long_poll(true)
+        .build()
+        .unwrap();
+    queue.create_queue().await.unwrap();
+    let counter = access.request_counter();
+    counter.reset();
+    let idle = Duration::from_secs(25);
+    let mut receives = 0;
+    let _ = tokio::time::timeout(idle, async {
+        loop {
+            assert!(queue.receive_message().await.unwrap().is_none());
+            receives += 1;
+        }
+    })
+    .await;
+    let requests = counter.operation("SQS", "ReceiveMessage");
+    assert!(
+        receives >= 1 && requests <= 3,
+        "{receives} receives sent {requests} ReceiveMessage requests in {idle:?} of an idle queue"
+    );
 }
 
 #[tokio::test]
@@ -224,7 +253,7 @@ async fn fifo_queues_keep_order_within_a_group() {
     for body in &sent[..6] {
         queue.send(body).await.unwrap();
     }
-    assert!(queue.send_batch(&sent[6..]).await.unwrap().all_sent());
+    assert!(queue.send_batch(&sent[6..]).await.unwrap().all_succeeded());
     let received: Vec<String> = queue
         .receive_messages(None)
         .await
@@ -250,7 +279,7 @@ async fn batch_send_of_25_and_batch_delete() {
     let counter = access.request_counter();
     counter.reset();
     let report = queue.send_batch(&bodies).await.unwrap();
-    assert!(report.all_sent(), "{:?}", report.failures());
+    assert!(report.all_succeeded(), "{:?}", report.failures());
     assert_eq!(report.results.len(), 25);
     assert_eq!(counter.operation("SQS", "SendMessageBatch"), 3);
 
@@ -266,7 +295,7 @@ async fn batch_send_of_25_and_batch_delete() {
         .map(|i| format!("{i}{}", "x".repeat(100_000)))
         .collect();
     counter.reset();
-    assert!(queue.send_batch(&big).await.unwrap().all_sent());
+    assert!(queue.send_batch(&big).await.unwrap().all_succeeded());
     assert_eq!(
         counter.operation("SQS", "SendMessageBatch"),
         2,
@@ -280,7 +309,7 @@ async fn receive_and_delete_of_200_within_42_requests() {
     let history = tempfile::tempdir().unwrap();
     let queue = fresh(&access, &history).await;
     let bodies: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
-    assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+    assert!(queue.send_batch(&bodies).await.unwrap().all_succeeded());
     let counter = access.request_counter();
     counter.reset();
     let received = queue.receive_messages(Some(200)).await.unwrap();
@@ -398,7 +427,7 @@ async fn receive_with_immediate_delete_loses_nothing_under_faults() {
     let history = tempfile::tempdir().unwrap();
     let queue = fresh(&access, &history).await;
     let bodies: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
-    assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+    assert!(queue.send_batch(&bodies).await.unwrap().all_succeeded());
     // Receives answered 500 (not processed), and deletes whose answers are cut off after
     // they were processed: the SDK retries, and no message may go missing.
     proxy.add_rule(
@@ -437,7 +466,7 @@ async fn send_recreates_a_queue_deleted_since_its_url_was_cached() {
     producer.send("before").await.unwrap(); // creates the queue and caches its URL
     let other = builder(&access, &name, &history).build().unwrap();
     assert!(other.delete_queue().await.unwrap());
-    assert!(!other.exists().await.unwrap());
+    assert!(!other.queue_exists().await.unwrap());
     producer.send("after").await.unwrap();
     let got: Vec<String> = producer
         .receive_messages(None)
@@ -462,7 +491,7 @@ async fn delete_messages_deletes_the_good_ones_and_reports_the_others() {
         .unwrap();
     queue.create_queue().await.unwrap();
     let bodies: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
-    assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+    assert!(queue.send_batch(&bodies).await.unwrap().all_succeeded());
     let mut received = queue.receive_messages(None).await.unwrap();
     assert_eq!(received.len(), 12);
     let mut bogus = received[0].clone();
@@ -671,5 +700,5 @@ async fn creating_a_queue_deleted_less_than_a_minute_ago_is_a_clear_error() {
     assert_eq!(proxy.faults_applied(), 1);
     // Once SQS allows it again, the same handle creates it.
     let url = queue.create_queue().await.unwrap();
-    assert!(queue.exists().await.unwrap(), "{url}");
+    assert!(queue.queue_exists().await.unwrap(), "{url}");
 }

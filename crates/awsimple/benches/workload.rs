@@ -351,7 +351,7 @@ async fn sqs(bench: &Bench) {
         .await;
     bench
         .measure("sqs.send_batch", bench.repeats, "", drain, || async {
-            assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+            assert!(queue.send_batch(&bodies).await.unwrap().all_succeeded());
         })
         .await;
     // Start the receive measurements from an empty queue holding exactly N messages.
@@ -362,7 +362,7 @@ async fn sqs(bench: &Bench) {
             bench.repeats,
             "",
             async || {
-                assert!(queue.send_batch(&bodies).await.unwrap().all_sent());
+                assert!(queue.send_batch(&bodies).await.unwrap().all_succeeded());
             },
             || async {
                 let got = queue.receive_messages(Some(n)).await.unwrap();

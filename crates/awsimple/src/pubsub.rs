@@ -31,7 +31,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use awsimple_core::{AwsAccess, Error, Result};
+use awsimple_core::{AwsAccess, BackoffConfig, Error, Result, retry_transient};
 use awsimple_sns::SnsAccess;
 use awsimple_sqs::SqsAccess;
 use futures::{Stream, StreamExt};
@@ -183,15 +183,11 @@ impl Pub {
     }
 
     fn stopped(&self) -> Error {
-        Error::Service {
-            resource: format!("pub/sub topic {:?}", self.topic.topic_name()),
-            operation: "Publish",
-            code: "PublisherStopped".to_owned(),
-            message: "the background publisher has stopped: call shutdown() for its error"
-                .to_owned(),
-            status: None,
-            request_id: None,
-        }
+        Error::other(format!(
+            "the background publisher of pub/sub topic {:?} has stopped: call shutdown() for \
+             its error",
+            self.topic.topic_name()
+        ))
     }
 
     /// Waits until everything queued so far is published.
@@ -209,33 +205,30 @@ impl Pub {
         drop(self.commands);
         match self.task.await {
             Ok(result) => result,
-            Err(e) => Err(Error::Service {
-                resource: format!("pub/sub topic {:?}", self.topic.topic_name()),
-                operation: "Publish",
-                code: "PublisherPanicked".to_owned(),
-                message: e.to_string(),
-                status: None,
-                request_id: None,
+            Err(e) => Err(Error::Other {
+                context: format!(
+                    "the background publisher of pub/sub topic {:?} failed",
+                    self.topic.topic_name()
+                ),
+                source: Some(Box::new(e)),
             }),
         }
     }
 }
 
 async fn publish_with_backoff(topic: &SnsAccess, message: &str) -> Result<()> {
-    let mut backoff = Duration::from_millis(100);
-    let mut attempt = 1;
-    loop {
-        match topic.publish(message, None, None).await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.is_transient() && attempt < 8 => {
-                warn!(error = %e, ?backoff, "publish failed: retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
+    let mut backoff = BackoffConfig::default()
+        .with_delays(Duration::from_millis(100), Duration::from_secs(30))
+        .with_max_attempts(8)
+        .start();
+    retry_transient(&mut backoff, |attempt| async move {
+        let result = topic.publish(message, None, None).await.map(drop);
+        if let Err(e) = &result {
+            warn!(error = %e, attempt, "publish failed");
         }
-    }
+        result
+    })
+    .await
 }
 
 /// Options of a [`Sub`].
@@ -299,7 +292,10 @@ pub async fn remove_unused_queues(
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let mut removed = Vec::new();
-    for name in SqsAccess::queue_names(access, topic_name).await? {
+    for name in SqsAccess::new(access, topic_name)?
+        .queue_names(topic_name)
+        .await?
+    {
         if name == keep {
             continue;
         }

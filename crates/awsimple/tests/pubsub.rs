@@ -157,7 +157,7 @@ async fn queues_unused_for_30_days_are_removed_and_unrecorded_ones_kept() {
     assert!(
         !SqsAccess::new(&access, old.as_str())
             .unwrap()
-            .exists()
+            .queue_exists()
             .await
             .unwrap(),
         "removed"
@@ -165,7 +165,7 @@ async fn queues_unused_for_30_days_are_removed_and_unrecorded_ones_kept() {
     assert!(
         SqsAccess::new(&access, unrecorded.as_str())
             .unwrap()
-            .exists()
+            .queue_exists()
             .await
             .unwrap(),
         "a queue without a record is left alone"

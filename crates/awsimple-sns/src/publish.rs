@@ -1,0 +1,189 @@
+//! Publishing: one message, and batches.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
+use awsimple_core::{BackoffConfig, BatchReport, EntryFailure, Error, Result};
+use tracing::{debug, warn};
+
+use crate::names::{BATCH_SIZE, MAX_MESSAGE_SIZE, validate_message, validate_subject};
+use crate::topic::{SNS, SnsAccess};
+
+/// Attempts for batch entries that failed (the SDK retries whole requests on its own).
+const BATCH_ENTRY_ATTEMPTS: u32 = 3;
+
+impl SnsAccess {
+    /// Publishes a message; returns its message id.
+    pub async fn publish(
+        &self,
+        message: &str,
+        subject: Option<&str>,
+        attributes: Option<&BTreeMap<String, String>>,
+    ) -> Result<String> {
+        validate_message(message)?;
+        if let Some(subject) = subject {
+            validate_subject(subject)?;
+        }
+        let values = attribute_values(attributes)?;
+        let arn = self.arn().await?;
+        let mut request = self
+            .inner
+            .client
+            .publish()
+            .topic_arn(arn)
+            .message(message)
+            .set_subject(subject.map(str::to_owned))
+            .set_message_attributes(values);
+        if self.inner.name.ends_with(".fifo") {
+            request = request.message_group_id("default");
+        }
+        let out = SNS
+            .call("Publish", &self.inner.resource, request.send())
+            .await?;
+        let id = out.message_id().unwrap_or_default().to_owned();
+        debug!(topic = %self.inner.name, id = %id, "published");
+        Ok(id)
+    }
+
+    /// Publishes many messages: 10 per PublishBatch request, and fewer when 10 would pass the
+    /// 256 KiB a batch may hold. Entries SNS fails through no fault of the request are
+    /// retried; each message's outcome is reported (never dropped silently). Messages are
+    /// validated before anything is sent.
+    ///
+    /// `Err` means nothing was published (invalid input, or the first request failed); once
+    /// some are published, a failed request marks its messages and the ones after it as not
+    /// published in the report instead.
+    pub async fn publish_batch<S: AsRef<str>>(&self, messages: &[S]) -> Result<BatchReport> {
+        for message in messages {
+            validate_message(message.as_ref())?;
+        }
+        let mut report = BatchReport {
+            results: vec![Err(not_published("the batch was not attempted")); messages.len()],
+        };
+        if messages.is_empty() {
+            return Ok(report);
+        }
+        let arn = self.arn().await?;
+        let fifo = self.inner.name.ends_with(".fifo");
+        // Group indices into batches within both limits.
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let mut size = 0;
+        for (i, message) in messages.iter().enumerate() {
+            let len = message.as_ref().len();
+            match batches.last_mut() {
+                Some(batch) if batch.len() < BATCH_SIZE && size + len <= MAX_MESSAGE_SIZE => {
+                    batch.push(i);
+                    size += len;
+                }
+                _ => {
+                    batches.push(vec![i]);
+                    size = len;
+                }
+            }
+        }
+        let mut any_published = false;
+        for (batch_index, batch) in batches.iter().enumerate() {
+            let mut pending = batch.clone();
+            let mut backoff = BackoffConfig::default()
+                .with_max_attempts(BATCH_ENTRY_ATTEMPTS)
+                .start();
+            loop {
+                let entries = pending
+                    .iter()
+                    .map(|&i| {
+                        let mut entry = PublishBatchRequestEntry::builder()
+                            .id(i.to_string())
+                            .message(messages[i].as_ref());
+                        if fifo {
+                            entry = entry.message_group_id("default");
+                        }
+                        entry
+                            .build()
+                            .map_err(|e| Error::invalid(format!("batch entry {i}"), e.to_string()))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let request = self
+                    .inner
+                    .client
+                    .publish_batch()
+                    .topic_arn(&arn)
+                    .set_publish_batch_request_entries(Some(entries));
+                let out = match SNS
+                    .call("PublishBatch", &self.inner.resource, request.send())
+                    .await
+                {
+                    Ok(out) => out,
+                    Err(e) if !any_published => return Err(e),
+                    Err(e) => {
+                        warn!(topic = %self.inner.name, error = %e, "batch publish failed: reporting the rest as not published");
+                        let failure = not_published(&e.to_string());
+                        for &i in pending
+                            .iter()
+                            .chain(batches[batch_index + 1..].iter().flatten())
+                        {
+                            report.results[i] = Err(failure.clone());
+                        }
+                        return Ok(report);
+                    }
+                };
+                for ok in out.successful() {
+                    if let Some(i) = ok.id().and_then(|id| id.parse::<usize>().ok()) {
+                        report.results[i] = Ok(ok.message_id().unwrap_or_default().to_owned());
+                        any_published = true;
+                    }
+                }
+                let mut retry = Vec::new();
+                for failed in out.failed() {
+                    if let Ok(i) = failed.id().parse::<usize>() {
+                        report.results[i] = Err(EntryFailure {
+                            code: failed.code().to_owned(),
+                            message: failed.message().unwrap_or_default().to_owned(),
+                            sender_fault: failed.sender_fault(),
+                        });
+                        if !failed.sender_fault() {
+                            retry.push(i);
+                        }
+                    }
+                }
+                if retry.is_empty() {
+                    break;
+                }
+                warn!(topic = %self.inner.name, failed = retry.len(), attempt = backoff.attempt(), "batch entries failed: retrying");
+                if !backoff.wait().await {
+                    break;
+                }
+                pending = retry;
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn attribute_values(
+    attributes: Option<&BTreeMap<String, String>>,
+) -> Result<Option<HashMap<String, MessageAttributeValue>>> {
+    let Some(attributes) = attributes.filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    attributes
+        .iter()
+        .map(|(k, v)| {
+            MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(v)
+                .build()
+                .map(|value| (k.clone(), value))
+                .map_err(|e| Error::invalid(format!("message attribute {k:?}"), e.to_string()))
+        })
+        .collect::<Result<HashMap<_, _>>>()
+        .map(Some)
+}
+
+/// The failure of an entry the library did not get an answer for.
+fn not_published(reason: &str) -> EntryFailure {
+    EntryFailure {
+        code: "NotPublished".to_owned(),
+        message: reason.to_owned(),
+        sender_fault: false,
+    }
+}

@@ -1,0 +1,305 @@
+//! Receiving, deleting and changing the visibility of messages; the work-time history.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use awsimple_core::{BackoffConfig, EntryFailure, Error, Result};
+use tracing::warn;
+
+use crate::access::SqsAccess;
+use crate::message::{Message, string_attributes};
+use crate::names::{BATCH_SIZE, LONG_POLL_WAIT};
+use crate::send::{BATCH_ENTRY_ATTEMPTS, entry_failure};
+use crate::visibility::{self, Visibility};
+
+/// Received-but-not-deleted messages remembered for the work-time history before old ones are
+/// pruned.
+const IN_FLIGHT_LIMIT: usize = 10_000;
+
+impl SqsAccess {
+    /// One receive call: up to `max` (1..=10) messages, waiting up to `wait`.
+    pub(crate) async fn receive_once(
+        &self,
+        url: &str,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<Message>> {
+        let timeout = self.visibility_timeout();
+        let sent = Instant::now();
+        let request = self
+            .inner
+            .client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(max.clamp(1, BATCH_SIZE) as i32)
+            .wait_time_seconds(wait.as_secs().min(20) as i32)
+            .visibility_timeout(timeout.as_secs() as i32)
+            .message_attribute_names("All");
+        let out = self.call("ReceiveMessage", request.send()).await?;
+        let now = Instant::now();
+        let messages: Vec<Message> = out
+            .messages()
+            .iter()
+            .map(|m| Message {
+                body: m.body().unwrap_or_default().to_owned(),
+                message_id: m.message_id().unwrap_or_default().to_owned(),
+                receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
+                attributes: string_attributes(m.message_attributes()),
+                received: now,
+                visible_again: sent + timeout,
+            })
+            .collect();
+        if !self.inner.immediate_delete && !messages.is_empty() {
+            let mut state = self.state();
+            if state.in_flight.len() > IN_FLIGHT_LIMIT {
+                // Messages never deleted (abandoned, or deleted through another handle).
+                state
+                    .in_flight
+                    .retain(|_, received| received.elapsed() < visibility::MAX_VISIBILITY);
+            }
+            for m in &messages {
+                state.in_flight.insert(m.receipt_handle.clone(), now);
+            }
+        }
+        Ok(messages)
+    }
+
+    /// How long a receive call may wait: a long-poll handle waits up to 20 s for the first
+    /// message of every `receive_*` call (as Python does); once a call has messages, it only
+    /// collects what is there.
+    fn wait_for(&self, received_so_far: usize) -> Duration {
+        if self.inner.long_poll && received_so_far == 0 {
+            LONG_POLL_WAIT
+        } else {
+            Duration::ZERO
+        }
+    }
+
+    /// One message, or none when the queue has none (a long-poll handle waits up to 20 s for
+    /// it). With immediate delete it is deleted before it is returned.
+    pub async fn receive_message(&self) -> Result<Option<Message>> {
+        Ok(self.receive_messages(Some(1)).await?.into_iter().next())
+    }
+
+    /// Messages until `max` (all when `None`) or until a receive call returns none; more than
+    /// 10 takes several calls. With immediate delete, each call's messages are deleted with one
+    /// DeleteMessageBatch. A failure after some messages were received (and deleted) returns
+    /// those messages rather than losing them; the error is logged.
+    pub async fn receive_messages(&self, max: Option<usize>) -> Result<Vec<Message>> {
+        let url = self.url().await?;
+        let mut received: Vec<Message> = Vec::new();
+        loop {
+            let want = max.map_or(BATCH_SIZE, |m| {
+                m.saturating_sub(received.len()).min(BATCH_SIZE)
+            });
+            if want == 0 {
+                break;
+            }
+            let batch = match self
+                .receive_once(&url, want, self.wait_for(received.len()))
+                .await
+            {
+                Ok(batch) => batch,
+                Err(e) if !received.is_empty() => {
+                    warn!(queue = %self.inner.name, error = %e, "receive failed: returning what was received");
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
+            if batch.is_empty() {
+                break;
+            }
+            if self.inner.immediate_delete {
+                // Before the next receive call, not along with it: a FIFO queue holds back a
+                // group's later messages while earlier ones are in flight, so that call would
+                // come back empty and end the loop early.
+                let not_deleted = self.delete_batch(&url, &batch).await;
+                if !not_deleted.is_empty() {
+                    // Not lost: they come back after the visibility timeout (at least once).
+                    let e = self.not_deleted_error(batch.len(), &not_deleted);
+                    warn!(queue = %self.inner.name, error = %e, "immediate delete failed: those messages will be delivered again");
+                }
+            }
+            received.extend(batch);
+        }
+        Ok(received)
+    }
+
+    /// Deletes messages with DeleteMessageBatch, 10 per request. Entries failing through no
+    /// fault of the request are retried; a request that fails does not stop the other chunks.
+    /// Returns the indices (into `messages`) not deleted, with the reason of each.
+    async fn delete_batch(&self, url: &str, messages: &[Message]) -> Vec<(usize, EntryFailure)> {
+        let mut not_deleted = Vec::new();
+        for (chunk_index, chunk) in messages.chunks(BATCH_SIZE).enumerate() {
+            // Indices into `messages` still to delete.
+            let mut pending: Vec<usize> =
+                (chunk_index * BATCH_SIZE..chunk_index * BATCH_SIZE + chunk.len()).collect();
+            let mut backoff = BackoffConfig::default()
+                .with_max_attempts(BATCH_ENTRY_ATTEMPTS)
+                .start();
+            loop {
+                let entries = pending.iter().map(|&i| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(&messages[i].receipt_handle)
+                        .build()
+                });
+                let entries = match entries.collect::<std::result::Result<Vec<_>, _>>() {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        let failure = not_attempted(&e.to_string());
+                        not_deleted.extend(pending.drain(..).map(|i| (i, failure.clone())));
+                        break;
+                    }
+                };
+                let request = self
+                    .inner
+                    .client
+                    .delete_message_batch()
+                    .queue_url(url)
+                    .set_entries(Some(entries));
+                let out = match self.call("DeleteMessageBatch", request.send()).await {
+                    Ok(out) => out,
+                    Err(e) => {
+                        let failure = not_attempted(&e.to_string());
+                        not_deleted.extend(pending.drain(..).map(|i| (i, failure.clone())));
+                        break;
+                    }
+                };
+                let mut retry = Vec::new();
+                for failed in out.failed() {
+                    let Some(i) = failed
+                        .id()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|i| pending.contains(i))
+                    else {
+                        continue;
+                    };
+                    if failed.sender_fault() {
+                        // An expired receipt handle, say: retrying would not help.
+                        not_deleted.push((i, entry_failure(failed)));
+                    } else {
+                        retry.push((i, entry_failure(failed)));
+                    }
+                }
+                if retry.is_empty() {
+                    break;
+                }
+                warn!(queue = %self.inner.name, failed = retry.len(), attempt = backoff.attempt(), "batch delete entries failed: retrying");
+                if !backoff.wait().await {
+                    not_deleted.extend(retry);
+                    break;
+                }
+                pending = retry.into_iter().map(|(i, _)| i).collect();
+            }
+        }
+        not_deleted
+    }
+
+    /// The error for messages a batch delete left behind.
+    fn not_deleted_error(&self, total: usize, not_deleted: &[(usize, EntryFailure)]) -> Error {
+        let reasons: BTreeSet<String> = not_deleted.iter().map(|(_, f)| f.to_string()).collect();
+        Error::other(format!(
+            "DeleteMessageBatch on {}: {} of {total} messages could not be deleted: {}",
+            self.inner.resource,
+            not_deleted.len(),
+            reasons.into_iter().collect::<Vec<_>>().join("; ")
+        ))
+    }
+
+    fn record_work(&self, messages: &[Message]) {
+        if !matches!(self.inner.visibility, Visibility::Automatic { .. }) {
+            return;
+        }
+        let history = {
+            let mut state = self.state();
+            for m in messages {
+                if let Some(received) = state.in_flight.remove(&m.receipt_handle) {
+                    state.history.record(received.elapsed());
+                }
+            }
+            state.history.clone()
+        };
+        visibility::save(&self.inner.history_path, &history);
+    }
+
+    /// Deletes a message the caller has finished with (without immediate delete); its work
+    /// time goes into the history of the automatic visibility timeout.
+    pub async fn delete_message(&self, message: &Message) -> Result<()> {
+        let url = self.url().await?;
+        let request = self
+            .inner
+            .client
+            .delete_message()
+            .queue_url(url)
+            .receipt_handle(&message.receipt_handle);
+        self.call("DeleteMessage", request.send()).await?;
+        self.record_work(std::slice::from_ref(message));
+        Ok(())
+    }
+
+    /// Deletes many messages, 10 per DeleteMessageBatch request. When some cannot be deleted
+    /// (an expired receipt handle, a failed request), the others still are, and the error says
+    /// how many and why.
+    pub async fn delete_messages(&self, messages: &[Message]) -> Result<()> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let url = self.url().await?;
+        let not_deleted = self.delete_batch(&url, messages).await;
+        let failed: BTreeSet<usize> = not_deleted.iter().map(|(i, _)| *i).collect();
+        let deleted: Vec<Message> = messages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !failed.contains(i))
+            .map(|(_, m)| m.clone())
+            .collect();
+        self.record_work(&deleted);
+        if not_deleted.is_empty() {
+            Ok(())
+        } else {
+            Err(self.not_deleted_error(messages.len(), &not_deleted))
+        }
+    }
+
+    /// Changes how long a received message stays invisible (0 makes it visible again now).
+    pub async fn change_visibility(&self, message: &Message, timeout: Duration) -> Result<()> {
+        if timeout > visibility::MAX_VISIBILITY {
+            return Err(Error::invalid(
+                "visibility timeout",
+                "SQS allows at most 12 hours",
+            ));
+        }
+        let url = self.url().await?;
+        let request = self
+            .inner
+            .client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(&message.receipt_handle)
+            .visibility_timeout(timeout.as_secs() as i32);
+        self.call("ChangeMessageVisibility", request.send()).await?;
+        Ok(())
+    }
+
+    /// Deletes for the stream; returns how many could not be deleted (logged).
+    pub(crate) async fn delete_for_stream(&self, url: &str, messages: &[Message]) -> usize {
+        let not_deleted = self.delete_batch(url, messages).await;
+        if !not_deleted.is_empty() {
+            let e = self.not_deleted_error(messages.len(), &not_deleted);
+            warn!(queue = %self.inner.name, error = %e, "stream: could not delete handed-over messages; they will be delivered again");
+        }
+        not_deleted.len()
+    }
+}
+
+/// The failure of an entry whose request got no answer.
+fn not_attempted(reason: &str) -> EntryFailure {
+    EntryFailure {
+        code: "NotAttempted".to_owned(),
+        message: reason.to_owned(),
+        sender_fault: false,
+    }
+}

@@ -1,0 +1,268 @@
+//! Sending: one message, with attributes or a deduplication id, and batches.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_sqs::types::{BatchResultErrorEntry, SendMessageBatchRequestEntry};
+use awsimple_core::{BackoffConfig, BatchReport, EntryFailure, Error, Result};
+use tracing::{debug, warn};
+
+use crate::access::SqsAccess;
+use crate::message::attribute_values;
+use crate::names::{BATCH_SIZE, DEFAULT_MAX_MESSAGE_SIZE, validate_body};
+
+/// Attempts for batch entries that failed (the SDK retries whole requests on its own).
+pub(crate) const BATCH_ENTRY_ATTEMPTS: u32 = 3;
+/// SendMessageBatch requests in flight at once for a standard queue.
+const BATCH_CONCURRENCY: usize = 4;
+
+impl SqsAccess {
+    /// Sends a message (creating the queue when it does not exist); returns its message id.
+    pub async fn send(&self, body: &str) -> Result<String> {
+        self.send_with_attributes(body, &BTreeMap::new()).await
+    }
+
+    /// Sends a message with string message attributes.
+    pub async fn send_with_attributes(
+        &self,
+        body: &str,
+        attributes: &BTreeMap<String, String>,
+    ) -> Result<String> {
+        self.send_one(body, attributes, None).await
+    }
+
+    /// Sends a message to a FIFO queue with an explicit deduplication id (1 to 128 ASCII
+    /// letters, digits and punctuation): SQS drops another message with the same id sent within
+    /// 5 minutes. Needed for FIFO queues without content-based deduplication.
+    pub async fn send_with_deduplication_id(
+        &self,
+        body: &str,
+        deduplication_id: &str,
+    ) -> Result<String> {
+        if !self.inner.fifo {
+            return Err(Error::invalid(
+                format!("deduplication id for {}", self.inner.resource),
+                "deduplication ids are for FIFO queues (names ending in `.fifo`)",
+            ));
+        }
+        if deduplication_id.is_empty()
+            || deduplication_id.len() > 128
+            || !deduplication_id.bytes().all(|b| b.is_ascii_graphic())
+        {
+            return Err(Error::invalid(
+                format!("deduplication id {deduplication_id:?}"),
+                "must be 1 to 128 ASCII letters, digits or punctuation characters",
+            ));
+        }
+        self.send_one(body, &BTreeMap::new(), Some(deduplication_id))
+            .await
+    }
+
+    async fn send_one(
+        &self,
+        body: &str,
+        attributes: &BTreeMap<String, String>,
+        deduplication_id: Option<&str>,
+    ) -> Result<String> {
+        validate_body(body, self.inner.max_message_size)?;
+        let values = attribute_values(attributes)?;
+        let mut url = self.url_or_create().await?;
+        let mut retried = false;
+        loop {
+            let mut request = self
+                .inner
+                .client
+                .send_message()
+                .queue_url(&url)
+                .message_body(body)
+                .set_message_attributes((!values.is_empty()).then(|| values.clone()))
+                .set_message_deduplication_id(deduplication_id.map(str::to_owned));
+            if self.inner.fifo {
+                request = request.message_group_id(&self.inner.group_id);
+            }
+            match self.call("SendMessage", request.send()).await {
+                Ok(out) => return Ok(out.message_id().unwrap_or_default().to_owned()),
+                // The cached URL was stale (the queue was deleted since): create it and retry once.
+                Err(Error::NotFound { .. }) if !retried => {
+                    debug!(queue = %self.inner.name, "queue gone since its URL was looked up: creating it");
+                    retried = true;
+                    url = self.url_or_create().await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sends many messages: 10 per request, and fewer when 10 would pass the 256 KiB batch
+    /// size; up to 4 requests at a time (one at a time for a FIFO queue, to keep the order).
+    /// Entries SQS rejects through no fault of the sender are retried; what still fails is
+    /// reported per message (never dropped silently). Bodies are validated before anything is
+    /// sent.
+    ///
+    /// `Err` means nothing was sent (invalid input, the queue could not be found or created,
+    /// or every request failed). After a request fails, no new request is started: its
+    /// messages and the ones after it are reported as not sent, so the caller knows exactly
+    /// which to send again.
+    pub async fn send_batch<S: AsRef<str>>(&self, bodies: &[S]) -> Result<BatchReport> {
+        use futures::StreamExt;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        for body in bodies {
+            validate_body(body.as_ref(), self.inner.max_message_size)?;
+        }
+        let mut report = BatchReport {
+            results: vec![Err(not_sent("the batch was not attempted")); bodies.len()],
+        };
+        if bodies.is_empty() {
+            return Ok(report);
+        }
+        let url = self.url_or_create().await?;
+        // Group indices into batches within both limits.
+        let limit = self.inner.max_message_size.max(DEFAULT_MAX_MESSAGE_SIZE);
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let mut size = 0;
+        for (i, body) in bodies.iter().enumerate() {
+            let len = body.as_ref().len();
+            match batches.last_mut() {
+                Some(batch) if batch.len() < BATCH_SIZE && size + len <= limit => {
+                    batch.push(i);
+                    size += len;
+                }
+                _ => {
+                    batches.push(vec![i]);
+                    size = len;
+                }
+            }
+        }
+        let concurrency = if self.inner.fifo {
+            1
+        } else {
+            BATCH_CONCURRENCY
+        };
+        let stop = AtomicBool::new(false);
+        let mut outcomes = futures::stream::iter(batches)
+            .map(|batch| {
+                let (url, stop) = (&url, &stop);
+                async move {
+                    if stop.load(Ordering::SeqCst) {
+                        return (Vec::new(), None);
+                    }
+                    let outcome = self.send_one_batch(url, bodies, batch).await;
+                    if outcome.1.is_some() {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    outcome
+                }
+            })
+            .buffered(concurrency);
+        let mut any_sent = false;
+        let mut first_error = None;
+        while let Some((results, error)) = outcomes.next().await {
+            for (i, result) in results {
+                any_sent |= result.is_ok();
+                report.results[i] = result;
+            }
+            if let Some(e) = error {
+                warn!(queue = %self.inner.name, error = %e, "batch send failed: the messages not sent are reported");
+                first_error.get_or_insert(e);
+            }
+        }
+        match first_error {
+            Some(e) if !any_sent => Err(e),
+            _ => Ok(report),
+        }
+    }
+
+    /// One batch (indices into `bodies`), retrying entries that failed through no fault of the
+    /// sender: the outcome of each index, and the error of a request that failed.
+    async fn send_one_batch<S: AsRef<str>>(
+        &self,
+        url: &str,
+        bodies: &[S],
+        batch: Vec<usize>,
+    ) -> (
+        Vec<(usize, std::result::Result<String, EntryFailure>)>,
+        Option<Error>,
+    ) {
+        let mut results = Vec::with_capacity(batch.len());
+        let mut pending = batch;
+        let mut backoff = BackoffConfig::default()
+            .with_max_attempts(BATCH_ENTRY_ATTEMPTS)
+            .start();
+        loop {
+            let entries = pending.iter().map(|&i| {
+                let mut entry = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(bodies[i].as_ref());
+                if self.inner.fifo {
+                    entry = entry.message_group_id(&self.inner.group_id);
+                }
+                entry.build()
+            });
+            let entries = match entries.collect::<std::result::Result<Vec<_>, _>>() {
+                Ok(entries) => entries,
+                Err(e) => {
+                    results.extend(pending.iter().map(|&i| (i, Err(not_sent(&e.to_string())))));
+                    return (results, None);
+                }
+            };
+            let request = self
+                .inner
+                .client
+                .send_message_batch()
+                .queue_url(url)
+                .set_entries(Some(entries));
+            let out = match self.call("SendMessageBatch", request.send()).await {
+                Ok(out) => out,
+                Err(e) => {
+                    let failure = not_sent(&e.to_string());
+                    results.extend(pending.iter().map(|&i| (i, Err(failure.clone()))));
+                    return (results, Some(e));
+                }
+            };
+            for ok in out.successful() {
+                if let Ok(i) = ok.id().parse::<usize>() {
+                    results.push((i, Ok(ok.message_id().to_owned())));
+                }
+            }
+            let mut retry = Vec::new();
+            for failed in out.failed() {
+                let Ok(i) = failed.id().parse::<usize>() else {
+                    continue;
+                };
+                if failed.sender_fault() {
+                    results.push((i, Err(entry_failure(failed))));
+                } else {
+                    retry.push((i, entry_failure(failed)));
+                }
+            }
+            if retry.is_empty() {
+                break;
+            }
+            warn!(queue = %self.inner.name, failed = retry.len(), attempt = backoff.attempt(), "batch entries failed: retrying");
+            if !backoff.wait().await {
+                results.extend(retry.into_iter().map(|(i, failure)| (i, Err(failure))));
+                break;
+            }
+            pending = retry.into_iter().map(|(i, _)| i).collect();
+        }
+        (results, None)
+    }
+}
+
+/// The failure of an entry the library did not get an answer for.
+fn not_sent(reason: &str) -> EntryFailure {
+    EntryFailure {
+        code: "NotSent".to_owned(),
+        message: reason.to_owned(),
+        sender_fault: false,
+    }
+}
+
+/// A failed entry of a batch answer, as SQS said it.
+pub(crate) fn entry_failure(failed: &BatchResultErrorEntry) -> EntryFailure {
+    EntryFailure {
+        code: failed.code().to_owned(),
+        message: failed.message().unwrap_or_default().to_owned(),
+        sender_fault: failed.sender_fault(),
+    }
+}
