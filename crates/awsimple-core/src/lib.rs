@@ -36,6 +36,7 @@ mod error;
 mod hash;
 mod metrics;
 pub mod paths;
+mod sdk_error;
 
 pub use access::{
     AwsAccess, AwsAccessBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
