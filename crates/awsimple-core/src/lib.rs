@@ -29,11 +29,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod access;
+mod attribute;
 mod backoff;
 mod batch;
 mod call;
 mod error;
 mod hash;
+mod host;
 mod metrics;
 pub mod paths;
 mod sdk_error;
@@ -42,12 +44,19 @@ pub use access::{
     AwsAccess, AwsAccessBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_OPERATION_ATTEMPT_TIMEOUT, DEFAULT_OPERATION_TIMEOUT,
 };
+pub use attribute::{
+    MAX_MESSAGE_ATTRIBUTES, MessageAttribute, MessageAttributes, validate_message_attributes,
+};
 pub use backoff::{Backoff, BackoffConfig, retry_transient};
 pub use batch::{BatchReport, EntryFailure};
 pub use call::{Found, Service};
 pub use error::{BoxError, Error, Result};
 pub use hash::{Sha512Digest, Sha512Hasher, sha512, sha512_file, sha512_file_async};
+pub use host::{default_node_name, directory_size, disk_free, host_name, user_name};
 pub use metrics::RequestCounter;
+
+/// The version of the awsimple crates (they share one version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The SDK types awsimple's API exposes, re-exported so that callers need no direct dependency.
 pub mod sdk {

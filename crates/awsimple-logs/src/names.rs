@@ -77,19 +77,7 @@ pub fn validate_retention_days(days: u32) -> Result<()> {
 /// (and the node name of awsimple's pub/sub). A `:` or `*` in either part becomes `_`, so the
 /// name is always valid.
 pub fn default_stream_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "user".to_owned());
-    let mut name: String = format!("{host}-{user}")
+    let mut name: String = awsimple_core::default_node_name()
         .chars()
         .map(|c| if c == ':' || c == '*' { '_' } else { c })
         .collect();

@@ -26,7 +26,9 @@ mod publish;
 mod subscribe;
 mod topic;
 
-pub use awsimple_core::{AwsAccess, BatchReport, EntryFailure, Error, Result};
+pub use awsimple_core::{
+    AwsAccess, BatchReport, EntryFailure, Error, MessageAttribute, MessageAttributes, Result,
+};
 pub use builder::SnsAccessBuilder;
 pub use names::{BATCH_SIZE, MAX_MESSAGE_SIZE, validate_topic_name};
 pub use topic::SnsAccess;

@@ -1,9 +1,13 @@
 //! Publishing: one message, and batches.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
+use aws_sdk_sns::primitives::Blob;
 use aws_sdk_sns::types::{MessageAttributeValue, PublishBatchRequestEntry};
-use awsimple_core::{BackoffConfig, BatchReport, EntryFailure, Error, Result};
+use awsimple_core::{
+    BackoffConfig, BatchReport, EntryFailure, Error, MessageAttribute, MessageAttributes, Result,
+    validate_message_attributes,
+};
 use tracing::{debug, warn};
 
 use crate::names::{BATCH_SIZE, MAX_MESSAGE_SIZE, validate_message, validate_subject};
@@ -18,13 +22,13 @@ impl SnsAccess {
         &self,
         message: &str,
         subject: Option<&str>,
-        attributes: Option<&BTreeMap<String, String>>,
+        attributes: Option<&MessageAttributes>,
     ) -> Result<String> {
         validate_message(message)?;
         if let Some(subject) = subject {
             validate_subject(subject)?;
         }
-        let values = attribute_values(attributes)?;
+        let values = attribute_values(message, attributes)?;
         let arn = self.arn().await?;
         let mut request = self
             .inner
@@ -159,21 +163,34 @@ impl SnsAccess {
     }
 }
 
+/// The SDK form of the attributes, checked first (names, count, values, and the message
+/// size with them).
 fn attribute_values(
-    attributes: Option<&BTreeMap<String, String>>,
+    message: &str,
+    attributes: Option<&MessageAttributes>,
 ) -> Result<Option<HashMap<String, MessageAttributeValue>>> {
     let Some(attributes) = attributes.filter(|a| !a.is_empty()) else {
         return Ok(None);
     };
+    let size = validate_message_attributes(attributes)? + message.len();
+    if size > MAX_MESSAGE_SIZE {
+        return Err(Error::invalid(
+            "SNS message with its attributes",
+            format!("{size} bytes is over the {MAX_MESSAGE_SIZE}-byte limit"),
+        ));
+    }
     attributes
         .iter()
-        .map(|(k, v)| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(v)
+        .map(|(name, value)| {
+            let builder = MessageAttributeValue::builder().data_type(value.data_type());
+            let builder = match value {
+                MessageAttribute::Binary(bytes) => builder.binary_value(Blob::new(bytes.clone())),
+                other => builder.set_string_value(other.string_value()),
+            };
+            builder
                 .build()
-                .map(|value| (k.clone(), value))
-                .map_err(|e| Error::invalid(format!("message attribute {k:?}"), e.to_string()))
+                .map(|built| (name.clone(), built))
+                .map_err(|e| Error::invalid(format!("message attribute {name:?}"), e.to_string()))
         })
         .collect::<Result<HashMap<_, _>>>()
         .map(Some)

@@ -1,10 +1,8 @@
 //! SNS against the emulator: topics, publishing, batches, and delivery to SQS queues.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-
 use awsimple_core::Error;
-use awsimple_sns::SnsAccess;
+use awsimple_sns::{MessageAttribute, MessageAttributes, SnsAccess};
 use awsimple_testkit::{emulator_access, unique_name};
 
 #[tokio::test]
@@ -40,7 +38,7 @@ async fn auto_create_publish_and_batch() {
         .auto_create(true)
         .build()
         .unwrap();
-    let attributes = BTreeMap::from([("kind".to_owned(), "test".to_owned())]);
+    let attributes = MessageAttributes::from([("kind".to_owned(), MessageAttribute::from("test"))]);
     let id = topic
         .publish("hello", Some("greeting"), Some(&attributes))
         .await
@@ -167,5 +165,40 @@ mod with_sqs {
         let got = queue.receive_messages(None).await.unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].body, "bare");
+
+        // Attributes of the SNS types arrive as message attributes of the raw message.
+        // (Binary is published below but not delivered here: moto 5 fails to forward a Binary
+        // attribute to SQS, "Strings must be encoded before hashing"; AWS forwards it.)
+        let attributes = MessageAttributes::from([
+            ("kind".to_owned(), MessageAttribute::from("reading")),
+            ("count".to_owned(), MessageAttribute::number(21.5)),
+            (
+                "tags".to_owned(),
+                MessageAttribute::from(vec!["a".to_owned(), "b c".to_owned()]),
+            ),
+        ]);
+        topic
+            .publish("with attributes", None, Some(&attributes))
+            .await
+            .unwrap();
+        let got = queue.receive_messages(None).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].attributes, attributes);
+    }
+
+    #[tokio::test]
+    async fn binary_attributes_are_published() {
+        let access = emulator_access().await;
+        let topic = SnsAccess::builder(&access, unique_name("bin"))
+            .auto_create(true)
+            .build()
+            .unwrap();
+        let attributes =
+            MessageAttributes::from([("raw".to_owned(), MessageAttribute::from(vec![0_u8, 255]))]);
+        let id = topic
+            .publish("bytes attached", None, Some(&attributes))
+            .await
+            .unwrap();
+        assert!(!id.is_empty());
     }
 }

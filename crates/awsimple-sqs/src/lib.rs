@@ -48,7 +48,9 @@ mod stream;
 mod visibility;
 
 pub use access::SqsAccess;
-pub use awsimple_core::{AwsAccess, BatchReport, EntryFailure, Error, Result};
+pub use awsimple_core::{
+    AwsAccess, BatchReport, EntryFailure, Error, MessageAttribute, MessageAttributes, Result,
+};
 pub use builder::SqsAccessBuilder;
 pub use message::Message;
 pub use names::{

@@ -1,10 +1,13 @@
 //! A received message, and message attributes in and out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::Instant;
 
+use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::MessageAttributeValue;
-use awsimple_core::{Error, Result};
+use awsimple_core::{
+    Error, MessageAttribute, MessageAttributes, Result, validate_message_attributes,
+};
 
 /// A received message.
 #[derive(Clone, Debug)]
@@ -15,8 +18,8 @@ pub struct Message {
     pub message_id: String,
     /// The handle to delete it or change its visibility with.
     pub receipt_handle: String,
-    /// String message attributes sent with it.
-    pub attributes: BTreeMap<String, String>,
+    /// The message attributes sent with it.
+    pub attributes: MessageAttributes,
     pub(crate) received: Instant,
     /// When SQS may hand it out again at the earliest (receive request sent + visibility
     /// timeout).
@@ -36,30 +39,51 @@ impl Message {
     }
 }
 
-pub(crate) fn string_attributes(
+/// The attributes of a received message (types this library does not know are left out).
+pub(crate) fn received_attributes(
     attributes: Option<&HashMap<String, MessageAttributeValue>>,
-) -> BTreeMap<String, String> {
+) -> MessageAttributes {
     attributes
         .map(|map| {
             map.iter()
-                .filter_map(|(k, v)| Some((k.clone(), v.string_value()?.to_owned())))
+                .filter_map(|(name, value)| {
+                    let value = MessageAttribute::from_received(
+                        value.data_type(),
+                        value.string_value(),
+                        value.binary_value().map(|b| b.as_ref()),
+                    )?;
+                    Some((name.clone(), value))
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
+/// The SDK form of attributes to send, checked first (names, count, values; SQS has no
+/// `String.Array`). Returns them with the bytes they add to the message size.
 pub(crate) fn attribute_values(
-    attributes: &BTreeMap<String, String>,
-) -> Result<HashMap<String, MessageAttributeValue>> {
-    attributes
+    attributes: &MessageAttributes,
+) -> Result<(HashMap<String, MessageAttributeValue>, usize)> {
+    let size = validate_message_attributes(attributes)?;
+    let values = attributes
         .iter()
-        .map(|(k, v)| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(v)
+        .map(|(name, value)| {
+            let builder = MessageAttributeValue::builder().data_type(value.data_type());
+            let builder = match value {
+                MessageAttribute::Binary(bytes) => builder.binary_value(Blob::new(bytes.clone())),
+                MessageAttribute::StringArray(_) => {
+                    return Err(Error::invalid(
+                        format!("message attribute {name:?}"),
+                        "SQS has no String.Array attributes (SNS has)",
+                    ));
+                }
+                other => builder.set_string_value(other.string_value()),
+            };
+            builder
                 .build()
-                .map(|value| (k.clone(), value))
-                .map_err(|e| Error::invalid(format!("message attribute {k:?}"), e.to_string()))
+                .map(|built| (name.clone(), built))
+                .map_err(|e| Error::invalid(format!("message attribute {name:?}"), e.to_string()))
         })
-        .collect()
+        .collect::<Result<HashMap<_, _>>>()?;
+    Ok((values, size))
 }

@@ -95,14 +95,21 @@ impl SqsAccess {
         result.exists()
     }
 
-    /// True when the queue exists (asks SQS every time).
+    /// True when the queue exists (asks SQS every time). On an `auto_create` handle a missing
+    /// queue is created and the answer is true, as in Python.
     pub async fn queue_exists(&self) -> Result<bool> {
         let lookup = self
             .inner
             .client
             .get_queue_url()
             .queue_name(&self.inner.name);
-        self.call("GetQueueUrl", lookup.send()).await.exists()
+        let exists = self.call("GetQueueUrl", lookup.send()).await.exists()?;
+        if !exists && self.inner.auto_create {
+            debug!(queue = %self.inner.name, "auto-creating the queue");
+            self.create_queue().await?;
+            return Ok(true);
+        }
+        Ok(exists)
     }
 
     pub(crate) async fn attribute(&self, name: QueueAttributeName) -> Result<Option<String>> {

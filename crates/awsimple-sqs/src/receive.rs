@@ -8,7 +8,7 @@ use awsimple_core::{BackoffConfig, EntryFailure, Error, Result};
 use tracing::warn;
 
 use crate::access::SqsAccess;
-use crate::message::{Message, string_attributes};
+use crate::message::{Message, received_attributes};
 use crate::names::{BATCH_SIZE, LONG_POLL_WAIT};
 use crate::send::{BATCH_ENTRY_ATTEMPTS, entry_failure};
 use crate::visibility::{self, Visibility};
@@ -45,7 +45,7 @@ impl SqsAccess {
                 body: m.body().unwrap_or_default().to_owned(),
                 message_id: m.message_id().unwrap_or_default().to_owned(),
                 receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
-                attributes: string_attributes(m.message_attributes()),
+                attributes: received_attributes(m.message_attributes()),
                 received: now,
                 visible_again: sent + timeout,
             })

@@ -1,9 +1,7 @@
 //! Sending: one message, with attributes or a deduplication id, and batches.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_sqs::types::{BatchResultErrorEntry, SendMessageBatchRequestEntry};
-use awsimple_core::{BackoffConfig, BatchReport, EntryFailure, Error, Result};
+use awsimple_core::{BackoffConfig, BatchReport, EntryFailure, Error, MessageAttributes, Result};
 use tracing::{debug, warn};
 
 use crate::access::SqsAccess;
@@ -18,14 +16,15 @@ const BATCH_CONCURRENCY: usize = 4;
 impl SqsAccess {
     /// Sends a message (creating the queue when it does not exist); returns its message id.
     pub async fn send(&self, body: &str) -> Result<String> {
-        self.send_with_attributes(body, &BTreeMap::new()).await
+        self.send_one(body, &MessageAttributes::new(), None).await
     }
 
-    /// Sends a message with string message attributes.
+    /// Sends a message with message attributes (strings, numbers, bytes; at most 10). The
+    /// body and the attributes together must fit the message size limit.
     pub async fn send_with_attributes(
         &self,
         body: &str,
-        attributes: &BTreeMap<String, String>,
+        attributes: &MessageAttributes,
     ) -> Result<String> {
         self.send_one(body, attributes, None).await
     }
@@ -53,18 +52,28 @@ impl SqsAccess {
                 "must be 1 to 128 ASCII letters, digits or punctuation characters",
             ));
         }
-        self.send_one(body, &BTreeMap::new(), Some(deduplication_id))
+        self.send_one(body, &MessageAttributes::new(), Some(deduplication_id))
             .await
     }
 
     async fn send_one(
         &self,
         body: &str,
-        attributes: &BTreeMap<String, String>,
+        attributes: &MessageAttributes,
         deduplication_id: Option<&str>,
     ) -> Result<String> {
         validate_body(body, self.inner.max_message_size)?;
-        let values = attribute_values(attributes)?;
+        let (values, attributes_size) = attribute_values(attributes)?;
+        if body.len() + attributes_size > self.inner.max_message_size {
+            return Err(Error::invalid(
+                "SQS message with its attributes",
+                format!(
+                    "{} bytes is over the {}-byte limit",
+                    body.len() + attributes_size,
+                    self.inner.max_message_size
+                ),
+            ));
+        }
         let mut url = self.url_or_create().await?;
         let mut retried = false;
         loop {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use awsimple_core::{AwsAccess, Error};
-use awsimple_sqs::{SqsAccess, SqsAccessBuilder};
+use awsimple_sqs::{MessageAttribute, MessageAttributes, SqsAccess, SqsAccessBuilder};
 use awsimple_testkit::fault_proxy::{Fault, FaultProxy, Rule};
 use awsimple_testkit::{access_at, emulator_access, emulator_endpoint, unique_name};
 use futures::StreamExt;
@@ -81,6 +81,36 @@ async fn send_creates_the_queue_and_receive_crosses_the_ten_message_limit() {
     let bodies: BTreeSet<String> = eleven.iter().chain(&rest).map(|m| m.body.clone()).collect();
     assert_eq!(bodies.len(), 14, "every message once");
     assert!(queue.receive_message().await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn missing_queues_and_auto_create() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    // Receiving from a queue that does not exist is an error (Python returns nothing: a typo
+    // in a queue name would then look like an idle queue forever).
+    let missing = builder(&access, &unique_name("missing"), &history)
+        .build()
+        .unwrap();
+    let err = missing.receive_messages(None).await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert!(!missing.queue_exists().await.unwrap());
+    // An auto_create handle creates it: on receive (which then finds nothing) ...
+    let name = unique_name("auto");
+    let auto = builder(&access, &name, &history)
+        .auto_create(true)
+        .build()
+        .unwrap();
+    assert!(auto.receive_messages(None).await.unwrap().is_empty());
+    assert!(auto.queue_exists().await.unwrap());
+    // ... and on queue_exists, as in Python.
+    let other = builder(&access, &unique_name("auto"), &history)
+        .auto_create(true)
+        .build()
+        .unwrap();
+    assert!(other.queue_exists().await.unwrap(), "created by the check");
+    let plain = SqsAccess::new(&access, other.queue_name()).unwrap();
+    assert!(plain.queue_exists().await.unwrap());
 }
 
 #[tokio::test]
@@ -329,13 +359,38 @@ async fn message_attributes_travel_with_the_message() {
     let access = emulator_access().await;
     let history = tempfile::tempdir().unwrap();
     let queue = fresh(&access, &history).await;
-    let attributes = BTreeMap::from([("kind".to_owned(), "report".to_owned())]);
+    let attributes = MessageAttributes::from([
+        ("kind".to_owned(), MessageAttribute::from("report")),
+        (
+            "size".to_owned(),
+            MessageAttribute::from(12345678901234_i64),
+        ),
+        (
+            "digest".to_owned(),
+            MessageAttribute::from(vec![0_u8, 1, 254, 255]),
+        ),
+    ]);
     queue
         .send_with_attributes("body", &attributes)
         .await
         .unwrap();
     let message = queue.receive_message().await.unwrap().unwrap();
     assert_eq!(message.attributes, attributes);
+    // Checked before any request: reserved names, too many, empty values, String.Array.
+    for bad in [
+        MessageAttributes::from([("AWS.trace".to_owned(), MessageAttribute::from("x"))]),
+        (0..11)
+            .map(|i| (format!("k{i}"), MessageAttribute::from("v")))
+            .collect(),
+        MessageAttributes::from([("empty".to_owned(), MessageAttribute::from(""))]),
+        MessageAttributes::from([(
+            "list".to_owned(),
+            MessageAttribute::from(vec!["a".to_owned()]),
+        )]),
+    ] {
+        let err = queue.send_with_attributes("body", &bad).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,16 @@
 
 pub use awsimple_core::*;
 
+/// The local disk cache of S3 downloads and DynamoDB scans (features `s3`, `dynamodb`): build
+/// a [`DiskCache`] with your own folder and size limit and give it to a handle's builder
+/// (`S3Access::builder(..).cache(cache)`).
+#[cfg(any(feature = "s3", feature = "dynamodb"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "s3", feature = "dynamodb"))))]
+pub use awsimple_cache as cache;
+#[cfg(any(feature = "s3", feature = "dynamodb"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "s3", feature = "dynamodb"))))]
+pub use awsimple_cache::DiskCache;
+
 /// Amazon S3 (feature `s3`).
 #[cfg(feature = "s3")]
 #[cfg_attr(docsrs, doc(cfg(feature = "s3")))]

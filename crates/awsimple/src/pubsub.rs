@@ -81,19 +81,10 @@ pub fn queue_name(channel: &str, node_name: &str) -> String {
     format!("{}{}", topic_name(channel), name_hash(node_name))
 }
 
-/// `<hostname>-<username>`, the default node name.
+/// `<hostname>-<username>`, the default node name (the same as Python's for the same host and
+/// user: see [`awsimple_core::user_name`]).
 pub fn default_node_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned());
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "user".to_owned());
-    format!("{host}-{user}")
+    awsimple_core::default_node_name()
 }
 
 fn check_channel(channel: &str) -> Result<()> {
@@ -282,7 +273,8 @@ impl SubBuilder {
 }
 
 /// Deletes the queues of a channel (name prefix = topic name) whose recorded use is older than
-/// [`QUEUE_RETENTION`]; queues without a record are left alone. Returns the deleted names.
+/// [`QUEUE_RETENTION`]; queues without a record are left alone, and so is the queue named
+/// `keep` (the caller's own node queue, which is about to be used). Returns the deleted names.
 pub async fn remove_unused_queues(
     access: &AwsAccess,
     topic_name: &str,
