@@ -1,7 +1,9 @@
 //! Queue access policies: statements are merged into what the queue has, never replacing it.
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use awsimple_core::{Error, Result};
+use std::time::Duration;
+
+use awsimple_core::{BackoffConfig, Error, Result};
 use serde_json::{Value, json};
 
 use crate::access::SqsAccess;
@@ -68,29 +70,106 @@ pub fn merge_statement(existing: Option<&str>, statement: Value) -> Result<Strin
             "`Statement` is neither a list nor an object",
         ));
     };
-    let sid = statement.get("Sid").cloned();
-    list.retain(|s| sid.is_none() || s.get("Sid") != sid.as_ref());
+    let mut statement = statement;
+    let source = source_of(&statement).map(str::to_owned);
+    // The statement for the same source is replaced (adding is idempotent); a statement for
+    // another source that holds the same Sid (the same topic name in another region or
+    // account, or `orders.fifo` beside `ordersfifo`) is kept, and ours takes a Sid of its own.
+    if source.is_some() {
+        list.retain(|s| source_of(s) != source.as_deref());
+    }
+    let sid = statement
+        .get("Sid")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let (Some(sid), Some(source)) = (sid, source.as_deref()) {
+        let taken = |candidate: &str| {
+            list.iter()
+                .any(|s| s.get("Sid").and_then(Value::as_str) == Some(candidate))
+        };
+        if taken(&sid) {
+            let digest = short_digest(source);
+            statement["Sid"] = Value::from(format!("{sid}{digest}"));
+        }
+    } else if let Some(sid) = statement.get("Sid").cloned() {
+        list.retain(|s| s.get("Sid") != Some(&sid));
+    }
     list.push(statement);
     serde_json::to_string(&policy).map_err(|e| Error::serialization("the queue access policy", e))
 }
 
+/// The `aws:SourceArn` a statement's `ArnEquals` condition names.
+fn source_of(statement: &Value) -> Option<&str> {
+    statement
+        .get("Condition")?
+        .get("ArnEquals")?
+        .get("aws:SourceArn")?
+        .as_str()
+}
+
+/// 12 hex digits of the SHA-512 of `text`: a Sid suffix that tells sources apart.
+fn short_digest(text: &str) -> String {
+    awsimple_core::sha512(text.as_bytes()).to_hex()[..12].to_owned()
+}
+
+/// True when the policy document holds a statement for `source_arn`.
+fn grants(policy: Option<&str>, source_arn: &str) -> bool {
+    policy
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        .and_then(|policy| match policy.get("Statement")? {
+            Value::Array(list) => Some(list.iter().any(|s| source_of(s) == Some(source_arn))),
+            single => Some(source_of(single) == Some(source_arn)),
+        })
+        .unwrap_or(false)
+}
+
 impl SqsAccess {
     /// Lets `source_arn` (an SNS topic, say) send messages to this queue: a statement is
-    /// MERGED into the queue's policy (others are kept; one with the same Sid is replaced).
+    /// MERGED into the queue's policy (others are kept; the one for the same source is
+    /// replaced). The statement for an SNS topic has Python's Sid,
+    /// `AllowSNSSendMessage<topic name>`, unless another source holds that Sid already; then
+    /// it gets a Sid of its own.
+    ///
+    /// SQS has no conditional write, so concurrent calls on one queue could overwrite each
+    /// other's statements: after writing, the policy is read again (after a short, jittered
+    /// pause) until the statement has been seen in two reads in a row, merging and writing
+    /// again when it is missing, up to 10 attempts.
     pub async fn add_permission(&self, source_arn: &str) -> Result<()> {
         let queue_arn = self.arn().await?;
         let statement = send_message_statement(&queue_arn, source_arn)?;
-        let current = self.attribute(QueueAttributeName::Policy).await?;
-        let merged = merge_statement(current.as_deref(), statement)?;
-        let url = self.url().await?;
-        let request = self
-            .inner
-            .client
-            .set_queue_attributes()
-            .queue_url(url)
-            .attributes(QueueAttributeName::Policy, merged);
-        self.call("SetQueueAttributes", request.send()).await?;
-        Ok(())
+        let mut backoff = BackoffConfig::default()
+            .with_delays(Duration::from_millis(50), Duration::from_secs(2))
+            .with_max_attempts(10)
+            .start();
+        let mut seen = 0;
+        loop {
+            let current = self.attribute(QueueAttributeName::Policy).await?;
+            if grants(current.as_deref(), source_arn) {
+                seen += 1;
+                if seen >= 2 {
+                    return Ok(());
+                }
+            } else {
+                seen = 0;
+                let merged = merge_statement(current.as_deref(), statement.clone())?;
+                let url = self.url().await?;
+                let request = self
+                    .inner
+                    .client
+                    .set_queue_attributes()
+                    .queue_url(url)
+                    .attributes(QueueAttributeName::Policy, merged);
+                self.call("SetQueueAttributes", request.send()).await?;
+            }
+            if !backoff.wait().await {
+                return Err(Error::other(format!(
+                    "the access policy of {} kept losing the statement for {source_arn} \
+                     (other writers at the same time): {} attempts",
+                    self.inner.resource,
+                    backoff.attempt()
+                )));
+            }
+        }
     }
 
     /// The queue's access policy document, if it has one.
@@ -101,6 +180,8 @@ impl SqsAccess {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     const QUEUE: &str = "arn:aws:sqs:us-east-1:123456789012:q";
@@ -115,6 +196,34 @@ mod tests {
         assert_eq!(s["Resource"], QUEUE);
         assert_eq!(s["Condition"]["ArnEquals"]["aws:SourceArn"], TOPIC);
         assert!(send_message_statement(QUEUE, "not-an-arn").is_err());
+    }
+
+    #[test]
+    fn sources_that_share_a_sid_keep_their_own_statements() {
+        let here = "arn:aws:sns:us-east-1:123456789012:orders";
+        let there = "arn:aws:sns:eu-west-1:123456789012:orders";
+        let fifo = "arn:aws:sns:us-east-1:123456789012:orders.fifo";
+        let mut policy = None;
+        for source in [here, there, fifo, here] {
+            let statement = send_message_statement(QUEUE, source).unwrap();
+            policy = Some(merge_statement(policy.as_deref(), statement).unwrap());
+        }
+        let policy = policy.unwrap();
+        for source in [here, there, fifo] {
+            assert!(grants(Some(&policy), source), "{source}: {policy}");
+        }
+        let parsed: Value = serde_json::from_str(&policy).unwrap();
+        let statements = parsed["Statement"].as_array().unwrap();
+        assert_eq!(statements.len(), 3, "{policy}");
+        let sids: BTreeSet<&str> = statements
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(sids.len(), 3, "distinct Sids: {sids:?}");
+        assert!(
+            sids.contains("AllowSNSSendMessageorders"),
+            "Python's Sid kept: {sids:?}"
+        );
     }
 
     #[test]

@@ -81,12 +81,29 @@ impl Visibility {
 }
 
 /// The history file of a queue: `<folder>/sqs/<queue>.json`.
+/// A history file larger than this is not one of ours.
+const MAX_HISTORY_FILE: u64 = 64 * 1024;
+
 pub(crate) fn history_path(folder: &Path, queue: &str) -> PathBuf {
     folder.join("sqs").join(format!("{queue}.json"))
 }
 
-/// Reads a history; a missing file is an empty history, a corrupt one too (with a warning).
+/// Reads a history; a missing file is an empty history, and so is anything that is not a
+/// regular file of a sane size (a FIFO would block the read, a symlink may point anywhere) or
+/// that does not parse (with a warning).
 pub(crate) fn load(path: &Path) -> History {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() <= MAX_HISTORY_FILE => {}
+        Ok(meta) => {
+            warn!(path = %path.display(), kind = ?meta.file_type(), size = meta.len(), "ignoring an SQS work-time history that is not a small regular file");
+            return History::default();
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return History::default(),
+        Err(e) => {
+            warn!(path = %path.display(), error = %e, "cannot read the SQS work-time history");
+            return History::default();
+        }
+    }
     match std::fs::read(path) {
         Ok(bytes) => match serde_json::from_slice::<History>(&bytes) {
             Ok(history) => history,

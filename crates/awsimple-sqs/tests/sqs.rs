@@ -83,6 +83,43 @@ async fn send_creates_the_queue_and_receive_crosses_the_ten_message_limit() {
     assert!(queue.receive_message().await.unwrap().is_none());
 }
 
+#[test]
+fn a_fifo_as_the_history_file_does_not_block_build() {
+    // The history is read by build(): a FIFO in its place must be ignored, not block forever.
+    let history = tempfile::tempdir().unwrap();
+    let name = "fifo-history-queue";
+    std::fs::create_dir_all(history.path().join("sqs")).unwrap();
+    let fifo = history.path().join("sqs").join(format!("{name}.json"));
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let dir = history.path().to_path_buf();
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let access = runtime.block_on(
+            awsimple_core::AwsAccess::builder()
+                .region("us-east-1")
+                .credentials("AKIDTEST", "not-a-secret", None)
+                .build(),
+        );
+        let built = access.map(|access| {
+            SqsAccess::builder(&access, name)
+                .immediate_delete(false)
+                .history_dir(dir)
+                .build()
+                .map(|q| q.visibility_timeout())
+        });
+        let _ = done.send(built.is_ok_and(|b| b.is_ok()));
+    });
+    let built = wait
+        .recv_timeout(Duration::from_secs(20))
+        .expect("build() returned instead of blocking on the FIFO");
+    assert!(built, "build() succeeded with an empty history");
+}
+
 #[tokio::test]
 async fn missing_queues_and_auto_create() {
     let access = emulator_access().await;
@@ -390,6 +427,40 @@ async fn message_attributes_travel_with_the_message() {
     ] {
         let err = queue.send_with_attributes("body", &bad).await.unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_add_permission_keeps_every_statement() {
+    let access = emulator_access().await;
+    let history = tempfile::tempdir().unwrap();
+    let queue = fresh(&access, &history).await;
+    let sources: Vec<String> = (0..8)
+        .map(|i| format!("arn:aws:sns:us-east-1:123456789012:topic{i}"))
+        .collect();
+    let tasks: Vec<_> = sources
+        .iter()
+        .map(|source| {
+            let (queue, source) = (queue.clone(), source.clone());
+            tokio::spawn(async move { queue.add_permission(&source).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let policy: serde_json::Value =
+        serde_json::from_str(&queue.policy().await.unwrap().unwrap()).unwrap();
+    let granted: BTreeSet<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["Condition"]["ArnEquals"]["aws:SourceArn"].as_str())
+        .collect();
+    for source in &sources {
+        assert!(
+            granted.contains(source.as_str()),
+            "{source} lost: {granted:?}"
+        );
     }
 }
 
