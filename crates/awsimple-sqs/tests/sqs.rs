@@ -2,7 +2,7 @@
 //! immediate and caller delete, visibility timeouts, FIFO order, batches, policies, faults.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use awsimple_core::{AwsAccess, Error};
