@@ -1,8 +1,8 @@
 //! Downloads of objects into files: verified, atomic (temporary file, rename), the object's
-//! LastModified as mtime, parallel ranges for large objects, and all of `download_cached`: the
-//! local content-addressed cache.
+//! LastModified as mtime, parallel ranges for large objects, one deadline for the whole of it,
+//! read again from the start when the object changes underneath; and all of `download_cached`:
+//! the local content-addressed cache, which only ever takes verified bytes.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,18 +11,21 @@ use awsimple_cache::DiskCache;
 use awsimple_core::{BackoffConfig, Error, Result, retry_transient};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
+use tempfile::NamedTempFile;
 use tracing::{debug, warn};
 
 use crate::access::{S3, S3Access};
 use crate::builder::{DownloadOptions, Progress, report};
-use crate::identity::Identity;
-use crate::local::{blocking_err, write_all_at};
+use crate::deadline::Deadline;
+use crate::local::{blocking_err, still_names, write_all_at};
 use crate::names::{json_key, key_to_relative_path, validate_key};
 use crate::object::S3ObjectMetadata;
-use crate::verify::{ContentCheck, body_error, sdk_checksum_name};
+use crate::verify::{ContentCheck, Expected, Verification, body_error, sdk_checksum_name};
 
 /// Attempts of a GET whose body is cut off (the SDK retries requests, not bodies).
 const BODY_ATTEMPTS: u32 = 3;
+/// Attempts of a whole download when the object keeps changing between its HEAD and its GETs.
+const CHANGED_ATTEMPTS: u32 = 5;
 
 /// The backoff of a body fetched again.
 fn body_backoff() -> BackoffConfig {
@@ -38,6 +41,22 @@ pub struct DownloadStatus {
     pub cache_write: bool,
     /// Where it is.
     pub path: PathBuf,
+    /// What the bytes were checked against. On a hit, what they were checked against when they
+    /// were stored (the cache checks its own checksum of them on every hit); only verified
+    /// bytes are ever stored, so an [`Verification::Unverified`] download is never a hit.
+    pub verified: Verification,
+}
+
+/// A download whose bytes are all in a temporary file beside the destination, verified.
+struct Fetched {
+    temp: NamedTempFile,
+    verified: Verification,
+}
+
+/// Where a verified download is filed in the cache.
+struct CacheSlot {
+    cache: DiskCache,
+    id: String,
 }
 
 impl S3Access {
@@ -46,14 +65,21 @@ impl S3Access {
     /// given the object's LastModified as mtime, and renamed into place: on any failure nothing
     /// is left at the destination. The check is the object's full-object CRC64NVME when S3
     /// holds one (awsimple's multipart uploads; about ten times cheaper than SHA-512, and S3
-    /// validated it when the object was written), else its SHA-512 identity.
-    /// [`S3Access::download_cached`] always checks the SHA-512 identity, which names the entry.
+    /// validated it when the object was written), else its SHA-512 identity, else its ETag when
+    /// that is the MD5 of the content (objects other tools wrote; see [`Verification`]).
+    /// [`S3Access::download_cached`] checks the SHA-512 identity before the CRC64NVME.
+    ///
+    /// The access's operation timeout bounds the whole download, every request and retry
+    /// included. When the object is overwritten during the download (its ETag changes between
+    /// the HEAD and a GET), the download starts again from a new HEAD: the file is one version
+    /// of the object, whole, never a mix.
     pub async fn download(&self, key: &str, dest: impl AsRef<Path>) -> Result<PathBuf> {
         self.download_with(key, dest, &DownloadOptions::default())
             .await
     }
 
-    /// [`S3Access::download`] with options (progress).
+    /// [`S3Access::download`] with options (progress; it starts again from zero when the object
+    /// changed during the download).
     pub async fn download_with(
         &self,
         key: &str,
@@ -62,21 +88,15 @@ impl S3Access {
     ) -> Result<PathBuf> {
         validate_key(key)?;
         let dest = destination(key, dest.as_ref())?;
-        let meta = self.get_object_metadata(key).await?;
-        // The full-object CRC64NVME, when S3 holds one, proves the bytes are the object's at a
-        // fraction of SHA-512's cost (S3 checked it when the object was written).
-        let expected = match &meta.crc64nvme {
-            Some(crc) => Identity::Crc64Nvme(crc.clone()),
-            None => meta.identity.clone(),
-        };
-        self.download_verified(&meta, &expected, &dest, options.progress.as_ref())
-            .await?;
-        Ok(dest)
+        let status = self.fetch(key, &dest, options, false).await?;
+        Ok(status.path)
     }
 
     /// Downloads through the local cache: one HEAD for the content identity; on a hit the
     /// file is copied from the cache (no transfer), on a miss it is downloaded, verified, and
-    /// stored in the cache. A cache failure only costs a miss.
+    /// stored in the cache. A cache failure only costs a miss. Objects that cannot be verified
+    /// ([`Verification::Unverified`]) are downloaded every time and never cached. Otherwise as
+    /// [`S3Access::download`] (atomic, one deadline, a changed object read again whole).
     pub async fn download_cached(
         &self,
         key: &str,
@@ -96,51 +116,84 @@ impl S3Access {
     ) -> Result<DownloadStatus> {
         validate_key(key)?;
         let dest = destination(key, dest.as_ref())?;
-        let meta = self.get_object_metadata(key).await?;
-        let id = meta.identity.cache_id();
-        let cache = self.cache().await;
-        if let Some(cache) = &cache {
-            let (cache_c, id_c, dest_c, size) =
-                (cache.clone(), id.clone(), dest.clone(), meta.size);
-            let mtime = meta.mtime;
-            let hit = tokio::task::spawn_blocking(move || {
-                if let Some(parent) = dest_c.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    let _ = std::fs::create_dir_all(parent);
-                }
-                let copied = cache_c.copy_to(&id_c, Some(size), &dest_c);
-                if copied && let Ok(file) = std::fs::File::options().write(true).open(&dest_c) {
-                    let _ = file.set_modified(mtime);
-                }
-                copied
-            })
-            .await
-            .unwrap_or(false);
-            if hit {
+        self.fetch(key, &dest, options, true).await
+    }
+
+    /// The HEAD, the cache when `cached`, and the transfer, under one deadline; from the HEAD
+    /// again when the object changed before all its bytes were read (a GET's If-Match failed).
+    async fn fetch(
+        &self,
+        key: &str,
+        dest: &Path,
+        options: &DownloadOptions,
+        cached: bool,
+    ) -> Result<DownloadStatus> {
+        let deadline = Deadline::start(&self.inner.access);
+        let resource = self.resource(key);
+        let progress = options.progress.as_ref();
+        let changed = BackoffConfig::default().with_max_attempts(CHANGED_ATTEMPTS);
+        let mut backoff = deadline.backoff(changed);
+        loop {
+            // Boxed: the SDK's futures are large, and a download's future stays small.
+            let head = Box::pin(self.get_object_metadata(key));
+            let meta = deadline.bound("HeadObject", &resource, head).await?;
+            let md5 = meta.md5.as_deref();
+            // A cached download is filed under its identity: checked against that identity.
+            let expected = match &meta.crc64nvme {
+                Some(crc) if !cached => Expected::Crc64Nvme(crc.clone()),
+                _ => Expected::of(&meta.identity, md5),
+            };
+            // Only verified bytes go into the cache, and only they come out of it.
+            let slot = match expected.verification() {
+                Verification::Unverified => None,
+                _ if !cached => None,
+                _ => self.cache().await.map(|cache| CacheSlot {
+                    cache,
+                    id: meta.identity.cache_id(),
+                }),
+            };
+            if let Some(slot) = &slot
+                && copy_from_cache(slot, &meta, dest).await
+            {
                 debug!(key, "download_cached: cache hit");
-                report(options.progress.as_ref(), meta.size, meta.size);
+                report(progress, meta.size, meta.size);
                 return Ok(DownloadStatus {
                     cache_hit: true,
                     cache_write: false,
-                    path: dest,
+                    path: dest.to_path_buf(),
+                    verified: expected.verification(),
                 });
             }
+            let transfer = Box::pin(self.transfer(&meta, &expected, dest, progress, deadline));
+            match deadline.bound("GetObject", &resource, transfer).await {
+                Ok(fetched) => {
+                    // Local work from here on, never cut in the middle: the file is in place
+                    // whole, or not at all.
+                    let verified = fetched.verified;
+                    let cache_write = put_in_place(fetched, &meta, dest, slot).await?;
+                    if cached {
+                        debug!(key, cache_write, ?verified, "download_cached: cache miss");
+                    }
+                    return Ok(DownloadStatus {
+                        cache_hit: false,
+                        cache_write,
+                        path: dest.to_path_buf(),
+                        verified,
+                    });
+                }
+                Err(e @ Error::Precondition { .. }) => {
+                    if !backoff.wait().await {
+                        return Err(e);
+                    }
+                    warn!(
+                        key,
+                        attempt = backoff.attempt(),
+                        "the object changed during the download: starting again"
+                    );
+                }
+                Err(e) => return Err(e),
+            }
         }
-        // Filed in the cache under its identity: checked against that identity.
-        self.download_verified(&meta, &meta.identity, &dest, options.progress.as_ref())
-            .await?;
-        let mut cache_write = false;
-        if let Some(cache) = cache {
-            let stored = dest.clone();
-            cache_write = tokio::task::spawn_blocking(move || cache.put_file(&id, &stored))
-                .await
-                .unwrap_or(false);
-            debug!(key, cache_write, "download_cached: cache miss");
-        }
-        Ok(DownloadStatus {
-            cache_hit: false,
-            cache_write,
-            path: dest,
-        })
     }
 
     /// Reads JSON through the local cache: one HEAD, and the transfer only on a miss.
@@ -188,14 +241,16 @@ impl S3Access {
             .clone()
     }
 
-    /// The transfer itself, for a known object: temp file, verify, mtime, rename.
-    async fn download_verified(
+    /// The object's bytes into a temporary file beside `dest`, checked as they arrive (in
+    /// order, so verifying costs no second pass).
+    async fn transfer(
         &self,
         meta: &S3ObjectMetadata,
-        expected: &Identity,
+        expected: &Expected,
         dest: &Path,
         progress: Option<&Progress>,
-    ) -> Result<()> {
+        deadline: Deadline,
+    ) -> Result<Fetched> {
         let parent = match dest.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -207,45 +262,41 @@ impl S3Access {
             .prefix(".awsimple-download-")
             .tempfile_in(&parent)
             .map_err(|e| Error::io(&parent, e))?;
-        let temp_path = temp.path().to_path_buf();
-        // The content is checked as it arrives (in order), so verifying costs no second pass.
+        // Written through the handle tempfile opened, never by its name again.
+        let file = Arc::new(
+            temp.as_file()
+                .try_clone()
+                .map_err(|e| Error::io(temp.path(), e))?,
+        );
+        let target = Target {
+            file: &file,
+            path: temp.path(),
+        };
         let check = if meta.size > self.inner.multipart_threshold {
-            self.ranged_download(meta, expected, &temp_path, progress)
+            self.ranged_download(meta, expected, target, progress, deadline)
                 .await?
         } else {
-            self.single_download(meta, expected, &temp_path, progress)
+            self.single_download(meta, expected, target, progress, deadline)
                 .await?
         };
-        check.verify(&self.resource(&meta.key))?;
-        let mtime = meta.mtime;
-        let dest = dest.to_path_buf();
-        tokio::task::spawn_blocking(move || -> Result<()> {
-            temp.as_file()
-                .set_modified(mtime)
-                .map_err(|e| Error::io(temp.path(), e))?;
-            temp.as_file()
-                .sync_all()
-                .map_err(|e| Error::io(temp.path(), e))?;
-            temp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| blocking_err(&temp_path, e))?
+        let verified = check.verify(&self.resource(&meta.key))?;
+        Ok(Fetched { temp, verified })
     }
 
-    /// One GET into `temp`, started again from scratch when the body is cut off.
+    /// One GET into the file, started again from scratch when the body is cut off.
     async fn single_download(
         &self,
         meta: &S3ObjectMetadata,
-        expected: &Identity,
-        temp: &Path,
+        expected: &Expected,
+        target: Target<'_>,
         progress: Option<&Progress>,
+        deadline: Deadline,
     ) -> Result<ContentCheck> {
-        retry_transient(&mut body_backoff().start(), |attempt| {
+        retry_transient(&mut deadline.backoff(body_backoff()), |attempt| {
             if attempt > 1 {
                 warn!(key = %meta.key, attempt, "download interrupted: starting again");
             }
-            self.single_download_once(meta, expected, temp, progress)
+            self.single_download_once(meta, expected, target, progress)
         })
         .await
     }
@@ -253,8 +304,8 @@ impl S3Access {
     async fn single_download_once(
         &self,
         meta: &S3ObjectMetadata,
-        expected: &Identity,
-        temp: &Path,
+        expected: &Expected,
+        target: Target<'_>,
         progress: Option<&Progress>,
     ) -> Result<ContentCheck> {
         let resource = self.resource(&meta.key);
@@ -269,7 +320,10 @@ impl S3Access {
         let out = S3.call("GetObject", &resource, request.send()).await?;
         let checksum = sdk_checksum_name(&out);
         let mut body = out.body;
-        let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
+        target
+            .file
+            .set_len(0)
+            .map_err(|e| Error::io(target.path, e))?;
         let mut check = ContentCheck::new(expected);
         let mut done = 0u64;
         while let Some(chunk) = body
@@ -277,7 +331,7 @@ impl S3Access {
             .await
             .map_err(|e| body_error(&resource, checksum, e))?
         {
-            file.write_all(&chunk).map_err(|e| Error::io(temp, e))?;
+            write_all_at(target.file, &chunk, done).map_err(|e| Error::io(target.path, e))?;
             check.update(&chunk);
             done += chunk.len() as u64;
             report(progress, done, meta.size);
@@ -299,22 +353,24 @@ impl S3Access {
     async fn ranged_download(
         &self,
         meta: &S3ObjectMetadata,
-        expected: &Identity,
-        temp: &Path,
+        expected: &Expected,
+        target: Target<'_>,
         progress: Option<&Progress>,
+        deadline: Deadline,
     ) -> Result<ContentCheck> {
         let part_size = self.inner.part_size;
         let ranges = meta.size.div_ceil(part_size);
         let resource = self.resource(&meta.key);
-        let file = Arc::new(std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?);
+        let temp = target.path;
         let mut parts = futures::stream::iter(0..ranges)
             .map(|index| {
                 let resource = &resource;
-                let file = Arc::clone(&file);
+                let file = Arc::clone(target.file);
                 async move {
                     let start = index * part_size;
                     let end = (start + part_size).min(meta.size) - 1;
-                    let bytes = retry_transient(&mut body_backoff().start(), |attempt| {
+                    let mut backoff = deadline.backoff(body_backoff());
+                    let bytes = retry_transient(&mut backoff, |attempt| {
                         if attempt > 1 {
                             warn!(key = %meta.key, start, attempt, "range interrupted: fetching it again");
                         }
@@ -380,6 +436,78 @@ impl S3Access {
         }
         Ok(bytes)
     }
+}
+
+/// The temporary file of a transfer: the handle written through, and its name (for errors).
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    file: &'a Arc<std::fs::File>,
+    path: &'a Path,
+}
+
+/// Copies the cache entry to `dest` when there is one (checked by the cache on the way) and
+/// gives it the object's mtime; false on a miss.
+async fn copy_from_cache(slot: &CacheSlot, meta: &S3ObjectMetadata, dest: &Path) -> bool {
+    let (cache, id, dest) = (slot.cache.clone(), slot.id.clone(), dest.to_path_buf());
+    let (size, mtime) = (meta.size, meta.mtime);
+    tokio::task::spawn_blocking(move || {
+        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let copied = cache.copy_to(&id, Some(size), &dest);
+        if copied && let Ok(file) = std::fs::File::options().write(true).open(&dest) {
+            let _ = file.set_modified(mtime);
+        }
+        copied
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Gives the verified temporary file the object's mtime, syncs it, files it in the cache, and
+/// renames it over `dest`. The cache takes it from the temporary file, before the rename: the
+/// destination belongs to others as soon as it exists (a process may replace it), the
+/// temporary file holds the bytes that were checked. Returns whether it was cached.
+async fn put_in_place(
+    fetched: Fetched,
+    meta: &S3ObjectMetadata,
+    dest: &Path,
+    slot: Option<CacheSlot>,
+) -> Result<bool> {
+    let Fetched { temp, .. } = fetched;
+    let temp_path = temp.path().to_path_buf();
+    let (mtime, dest) = (meta.mtime, dest.to_path_buf());
+    tokio::task::spawn_blocking(move || -> Result<bool> {
+        let file = temp.as_file();
+        file.set_modified(mtime)
+            .map_err(|e| Error::io(temp.path(), e))?;
+        file.sync_all().map_err(|e| Error::io(temp.path(), e))?;
+        // A file another process renamed over the temporary name is not the one that was
+        // checked: neither the cache nor the destination takes it.
+        let replaced = |temp: &NamedTempFile| {
+            (!still_names(temp.path(), temp.as_file())).then(|| {
+                Error::io(
+                    temp.path(),
+                    std::io::Error::other("another process replaced the downloaded file"),
+                )
+            })
+        };
+        if let Some(e) = replaced(&temp) {
+            return Err(e);
+        }
+        let mut cached = false;
+        if let Some(slot) = slot {
+            cached = slot.cache.put_file(&slot.id, temp.path());
+            if let Some(e) = replaced(&temp) {
+                slot.cache.remove(&slot.id);
+                return Err(e);
+            }
+        }
+        temp.persist(&dest).map_err(|e| Error::io(&dest, e.error))?;
+        Ok(cached)
+    })
+    .await
+    .map_err(|e| blocking_err(&temp_path, e))?
 }
 
 /// The destination file of a download: `dest` itself, or `dest/<key>` when `dest` is an

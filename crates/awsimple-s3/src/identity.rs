@@ -94,6 +94,21 @@ pub(crate) fn is_full_object_crc64(value: &str) -> bool {
     !value.contains('-') && aws_smithy_types::base64::decode(value).is_ok_and(|b| b.len() == 8)
 }
 
+/// The MD5 (lower-case hex) of an object's content that its ETag (without quotes) is, when it
+/// is one: S3 makes the ETag of an object written in one request (PutObject, CopyObject) the
+/// MD5 of its bytes, unless it is encrypted with SSE-KMS (`aws:kms`, `aws:kms:dsse`) or SSE-C.
+/// A multipart ETag (`<hex>-<parts>`) is not one.
+pub(crate) fn etag_md5(
+    etag: &str,
+    server_side_encryption: Option<&str>,
+    sse_customer_algorithm: Option<&str>,
+) -> Option<String> {
+    let kms = server_side_encryption.is_some_and(|sse| sse.starts_with("aws:kms"));
+    let customer_key = sse_customer_algorithm.is_some_and(|a| !a.is_empty());
+    let md5 = etag.len() == 32 && etag.bytes().all(|b| b.is_ascii_hexdigit());
+    (md5 && !kms && !customer_key).then(|| etag.to_ascii_lowercase())
+}
+
 /// An incremental CRC64NVME (the checksum S3 and Python awsimple 8 use for whole objects).
 pub(crate) struct Crc64 {
     digest: crc_fast::Digest,
@@ -234,6 +249,23 @@ mod tests {
         assert!(id.cache_id().starts_with("crc64-"));
         assert!(awsimple_cache::validate_id(&composite.cache_id()).is_ok());
         assert!(awsimple_cache::validate_id(&Identity::Sha512(sha.to_hex()).cache_id()).is_ok());
+    }
+
+    #[test]
+    fn only_plain_single_part_etags_are_md5s() {
+        let md5 = "900150983cd24fb0d6963f7d28e17f72";
+        assert_eq!(etag_md5(md5, None, None).as_deref(), Some(md5));
+        assert_eq!(etag_md5(md5, Some("AES256"), None).as_deref(), Some(md5));
+        assert_eq!(
+            etag_md5(&md5.to_ascii_uppercase(), None, None).as_deref(),
+            Some(md5)
+        );
+        assert_eq!(etag_md5(md5, Some("aws:kms"), None), None);
+        assert_eq!(etag_md5(md5, Some("aws:kms:dsse"), None), None);
+        assert_eq!(etag_md5(md5, None, Some("AES256")), None, "SSE-C");
+        assert_eq!(etag_md5(&format!("{md5}-2"), None, None), None, "multipart");
+        assert_eq!(etag_md5("", None, None), None);
+        assert_eq!(etag_md5(&"g".repeat(32), None, None), None);
     }
 
     #[test]

@@ -33,7 +33,14 @@
 //!
 //! Downloads are checked against the full-object CRC64NVME when the object has one (cheap,
 //! and validated by S3 when the object was written), else against the SHA-512 identity; the
-//! cache files content under its identity, so `download_cached` always checks that.
+//! cache files content under its identity, so `download_cached` always checks that. Objects
+//! other tools wrote without a checksum are checked against their ETag when it is the MD5 of
+//! the content (written in one request, not SSE-KMS or SSE-C); [`Verification`] says which
+//! check a download passed, and the cache only ever takes verified bytes.
+//!
+//! The access's operation timeout bounds a whole transfer (HEAD, every GET or part, every
+//! retry), and a download whose object is overwritten meanwhile starts again from the new
+//! version: the result is one version, whole.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // One file per concern; the operation files add `impl S3Access` blocks. Files use only the
@@ -46,6 +53,7 @@
 mod access;
 mod bucket;
 mod builder;
+mod deadline;
 mod download;
 mod identity;
 mod lister;
@@ -65,3 +73,4 @@ pub use download::DownloadStatus;
 pub use identity::{Identity, SHA512_METADATA};
 pub use names::{json_key, key_to_relative_path, validate_bucket_name, validate_key};
 pub use object::S3ObjectMetadata;
+pub use verify::Verification;

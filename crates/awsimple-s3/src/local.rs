@@ -1,5 +1,5 @@
-//! Local files on the blocking pool: the error of a blocking task that did not finish, and
-//! positional writes.
+//! Local files on the blocking pool: the error of a blocking task that did not finish,
+//! positional writes, and whether a path still names the file we hold open.
 
 use std::path::Path;
 
@@ -32,5 +32,24 @@ pub(crate) fn write_all_at(file: &std::fs::File, buf: &[u8], offset: u64) -> std
             }
         }
         Ok(())
+    }
+}
+
+/// True when `path` still names `file` (the same device and inode, not followed through a
+/// symlink): a file another process renamed over it is told apart. Always true where the
+/// platform gives no inode (Windows).
+pub(crate) fn still_names(path: &Path, file: &std::fs::File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(held), Ok(named)) => held.dev() == named.dev() && held.ino() == named.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, file);
+        true
     }
 }

@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::{S3, S3Access};
+use crate::deadline::Deadline;
 use crate::identity::{self, Identity, ObjectFacts, SHA512_METADATA};
 use crate::names::{json_key, validate_key};
-use crate::verify::{body_error, sdk_checksum_name, verify_bytes};
+use crate::verify::{Expected, body_error, sdk_checksum_name, verify_bytes};
 
 /// What S3 says about an object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -33,6 +34,10 @@ pub struct S3ObjectMetadata {
     /// The base64 full-object CRC64NVME S3 holds for the object, when it has one (multipart
     /// uploads of awsimple, Rust or Python; a composite `-N` checksum is not one).
     pub crc64nvme: Option<String>,
+    /// The MD5 (hex) of the content, when the ETag is one: the object was written in one
+    /// request (not a multipart upload) and is not encrypted with SSE-KMS or SSE-C. Objects
+    /// without a checksum are verified against it.
+    pub md5: Option<String>,
     /// The content identity (see [`Identity`]).
     #[serde(skip)]
     pub identity: Identity,
@@ -78,10 +83,18 @@ impl S3Access {
         Ok(())
     }
 
-    /// The whole object, verified against its SHA-512 or full-object CRC64NVME when it has one.
+    /// The whole object, verified against its SHA-512 or full-object CRC64NVME when it has one,
+    /// else against its ETag when that is the MD5 of the content (see [`crate::Verification`]).
+    /// The access's operation timeout bounds the whole read, the body included.
     pub async fn read_bytes(&self, key: &str) -> Result<Vec<u8>> {
         validate_key(key)?;
         let resource = self.resource(key);
+        let deadline = Deadline::start(&self.inner.access);
+        let read = Box::pin(self.read_bytes_once(key, &resource));
+        deadline.bound("GetObject", &resource, read).await
+    }
+
+    async fn read_bytes_once(&self, key: &str, resource: &str) -> Result<Vec<u8>> {
         let request = self
             .inner
             .client
@@ -89,8 +102,8 @@ impl S3Access {
             .bucket(&self.inner.bucket)
             .key(key)
             .checksum_mode(ChecksumMode::Enabled);
-        let out = S3.call("GetObject", &resource, request.send()).await?;
-        let expected = identity::identity_of(&ObjectFacts {
+        let out = S3.call("GetObject", resource, request.send()).await?;
+        let identity = identity::identity_of(&ObjectFacts {
             bucket: &self.inner.bucket,
             key,
             size: 0,
@@ -103,14 +116,20 @@ impl S3Access {
                 .map(String::as_str),
             native_crc64: out.checksum_crc64_nvme(),
         });
+        let md5 = identity::etag_md5(
+            out.e_tag().unwrap_or_default().trim_matches('"'),
+            out.server_side_encryption().map(|sse| sse.as_str()),
+            out.sse_customer_algorithm(),
+        );
+        let expected = Expected::of(&identity, md5.as_deref());
         let checksum = sdk_checksum_name(&out);
         let bytes = out
             .body
             .collect()
             .await
-            .map_err(|e| body_error(&resource, checksum, e))?
+            .map_err(|e| body_error(resource, checksum, e))?
             .to_vec();
-        verify_bytes(&resource, &expected, &bytes)?;
+        verify_bytes(resource, &expected, &bytes)?;
         Ok(bytes)
     }
 
@@ -122,7 +141,10 @@ impl S3Access {
     /// Reads a string ([`Error::Serialization`] when the object is not UTF-8).
     pub async fn read_string(&self, key: &str) -> Result<String> {
         let bytes = self.read_bytes(key).await?;
-        String::from_utf8(bytes).map_err(|e| Error::serialization(self.resource(key), e))
+        // The error keeps where the UTF-8 broke, never the bytes (`FromUtf8Error` holds them
+        // all: an error as large as the object).
+        String::from_utf8(bytes)
+            .map_err(|e| Error::serialization(self.resource(key), e.utf8_error()))
     }
 
     /// Writes lines, joined with `\n`.
@@ -214,6 +236,11 @@ impl S3Access {
                 .map(String::as_str),
             native_crc64: out.checksum_crc64_nvme(),
         });
+        let md5 = identity::etag_md5(
+            &etag,
+            out.server_side_encryption().map(|sse| sse.as_str()),
+            out.sse_customer_algorithm(),
+        );
         Ok(S3ObjectMetadata {
             bucket: self.inner.bucket.clone(),
             key: key.to_owned(),
@@ -228,6 +255,7 @@ impl S3Access {
                 .checksum_crc64_nvme()
                 .filter(|crc| identity::is_full_object_crc64(crc))
                 .map(str::to_owned),
+            md5,
             identity,
             url: self.object_url(key),
         })

@@ -1,6 +1,8 @@
 //! Uploads of files: skipped when S3 already holds the same content, one PutObject with the
 //! SHA-512 up to the multipart threshold, above it a multipart upload with a full-object
-//! CRC64NVME whose parts go up in parallel from a pool of buffers.
+//! CRC64NVME whose parts go up in parallel from a pool of buffers. One deadline bounds the
+//! whole upload; a multipart upload that does not complete is aborted, even when the upload's
+//! future is dropped.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -18,6 +20,7 @@ use tracing::{debug, warn};
 
 use crate::access::{S3, S3Access};
 use crate::builder::{UploadOptions, report};
+use crate::deadline::Deadline;
 use crate::identity::{self, Identity, SHA512_METADATA};
 use crate::local::blocking_err;
 use crate::names::validate_key;
@@ -77,9 +80,83 @@ impl PartBuffers {
     }
 }
 
+/// What a multipart upload is of.
+struct Multipart<'a> {
+    path: &'a Path,
+    key: &'a str,
+    size: u64,
+    sha512: &'a Sha512Digest,
+    /// The full-object CRC64NVME (base64).
+    crc64: String,
+    options: &'a UploadOptions,
+    deadline: Deadline,
+}
+
+/// A multipart upload that has not completed. Dropped without [`PendingUpload::completed`] or
+/// [`PendingUpload::abort`] (the upload's future was dropped: the deadline, or the caller's
+/// own timeout), it aborts the upload on a task of its own: no upload is left behind to be
+/// billed.
+struct PendingUpload {
+    s3: S3Access,
+    key: String,
+    upload_id: String,
+    armed: bool,
+}
+
+impl PendingUpload {
+    fn new(s3: &S3Access, key: &str, upload_id: &str) -> Self {
+        Self {
+            s3: s3.clone(),
+            key: key.to_owned(),
+            upload_id: upload_id.to_owned(),
+            armed: true,
+        }
+    }
+
+    fn completed(mut self) {
+        self.armed = false;
+    }
+
+    /// Starts aborting the upload on a task of its own.
+    fn abort(mut self) -> Option<tokio::task::JoinHandle<()>> {
+        self.spawn_abort()
+    }
+
+    fn spawn_abort(&mut self) -> Option<tokio::task::JoinHandle<()>> {
+        if !std::mem::take(&mut self.armed) {
+            return None;
+        }
+        let (s3, key, upload_id) = (
+            self.s3.clone(),
+            std::mem::take(&mut self.key),
+            std::mem::take(&mut self.upload_id),
+        );
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => Some(runtime.spawn(async move {
+                s3.abort_upload(&key, &upload_id).await;
+            })),
+            Err(_) => {
+                warn!(
+                    key,
+                    upload_id, "no runtime to abort the multipart upload on"
+                );
+                None
+            }
+        }
+    }
+}
+
+impl Drop for PendingUpload {
+    fn drop(&mut self) {
+        let _ = self.spawn_abort();
+    }
+}
+
 impl S3Access {
     /// Uploads a file unless the object already holds the same content (one HEAD request
-    /// then, no transfer). Returns whether it was uploaded.
+    /// then, no transfer). Returns whether it was uploaded. The access's operation timeout
+    /// bounds the whole upload (hashing, HEAD, every part and retry); a multipart upload that
+    /// fails or runs out of time is aborted.
     pub async fn upload(&self, path: impl AsRef<Path>, key: &str) -> Result<bool> {
         self.upload_with(path, key, &UploadOptions::default()).await
     }
@@ -92,7 +169,20 @@ impl S3Access {
         options: &UploadOptions,
     ) -> Result<bool> {
         validate_key(key)?;
-        let path = path.as_ref().to_path_buf();
+        let deadline = Deadline::start(&self.inner.access);
+        let resource = self.resource(key);
+        let upload = Box::pin(self.upload_within(path.as_ref(), key, options, deadline));
+        deadline.bound("upload", &resource, upload).await
+    }
+
+    async fn upload_within(
+        &self,
+        path: &Path,
+        key: &str,
+        options: &UploadOptions,
+        deadline: Deadline,
+    ) -> Result<bool> {
+        let path = path.to_path_buf();
         let meta = tokio::fs::metadata(&path)
             .await
             .map_err(|e| Error::io(&path, e))?;
@@ -116,15 +206,16 @@ impl S3Access {
             return Ok(false);
         }
         if multipart {
-            self.multipart_upload(
-                &path,
+            let job = Multipart {
+                path: &path,
                 key,
                 size,
-                &sha512,
-                crc64.unwrap_or_default(),
+                sha512: &sha512,
+                crc64: crc64.unwrap_or_default(),
                 options,
-            )
-            .await?;
+                deadline,
+            };
+            self.multipart_upload(&job).await?;
         } else {
             let body = ByteStream::from_path(&path)
                 .await
@@ -176,21 +267,11 @@ impl S3Access {
 
     /// A multipart upload; when it fails after its parts went up (a Complete that S3 keeps
     /// answering with 200 and an error, say), it is aborted and made once more from scratch.
-    async fn multipart_upload(
-        &self,
-        path: &Path,
-        key: &str,
-        size: u64,
-        sha512: &Sha512Digest,
-        crc64: String,
-        options: &UploadOptions,
-    ) -> Result<()> {
-        let mut backoff = backoff(MULTIPART_ATTEMPTS).start();
+    async fn multipart_upload(&self, job: &Multipart<'_>) -> Result<()> {
+        let key = job.key;
+        let mut backoff = job.deadline.backoff(backoff(MULTIPART_ATTEMPTS));
         loop {
-            match self
-                .multipart_upload_once(path, key, size, sha512, crc64.clone(), options)
-                .await
-            {
+            match self.multipart_upload_once(job).await {
                 Err(e) if failed_inside_200(&e) => {
                     if !backoff.wait().await {
                         return Err(e);
@@ -202,15 +283,13 @@ impl S3Access {
         }
     }
 
-    async fn multipart_upload_once(
-        &self,
-        path: &Path,
-        key: &str,
-        size: u64,
-        sha512: &Sha512Digest,
-        crc64: String,
-        options: &UploadOptions,
-    ) -> Result<()> {
+    async fn multipart_upload_once(&self, job: &Multipart<'_>) -> Result<()> {
+        let &Multipart {
+            key,
+            sha512,
+            deadline,
+            ..
+        } = job;
         let resource = self.resource(key);
         let mut create = self
             .inner
@@ -228,37 +307,57 @@ impl S3Access {
             .call("CreateMultipartUpload", &resource, create.send())
             .await?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
-        let result = self
-            .upload_parts_and_complete(path, key, size, &upload_id, crc64, options)
-            .await;
-        if let Err(e) = &result {
-            warn!(bucket = %self.inner.bucket, key, error = %e, "multipart upload failed: aborting it");
-            let abort = self
-                .inner
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.inner.bucket)
-                .key(key)
-                .upload_id(&upload_id);
-            if let Err(abort) = S3
-                .call("AbortMultipartUpload", &resource, abort.send())
-                .await
-            {
-                warn!(key, error = %abort, "could not abort the multipart upload");
+        let pending = PendingUpload::new(self, key, &upload_id);
+        let result = self.upload_parts_and_complete(job, &upload_id).await;
+        match &result {
+            Ok(()) => pending.completed(),
+            Err(e) => {
+                warn!(bucket = %self.inner.bucket, key, error = %e, "multipart upload failed: aborting it");
+                // Waited for while the deadline allows; past it, the abort finishes on its own.
+                if let Some(abort) = pending.abort() {
+                    match deadline.at() {
+                        Some(at) => {
+                            let at = tokio::time::Instant::from_std(at);
+                            let _ = tokio::time::timeout_at(at, abort).await;
+                        }
+                        None => {
+                            let _ = abort.await;
+                        }
+                    }
+                }
             }
         }
         result
     }
 
-    async fn upload_parts_and_complete(
-        &self,
-        path: &Path,
-        key: &str,
-        size: u64,
-        upload_id: &str,
-        crc64: String,
-        options: &UploadOptions,
-    ) -> Result<()> {
+    /// Aborts a multipart upload (a failure is logged: S3's lifecycle rule
+    /// `AbortIncompleteMultipartUpload` is the safety net).
+    async fn abort_upload(&self, key: &str, upload_id: &str) {
+        let abort = self
+            .inner
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.inner.bucket)
+            .key(key)
+            .upload_id(upload_id);
+        if let Err(e) = S3
+            .call("AbortMultipartUpload", self.resource(key), abort.send())
+            .await
+        {
+            warn!(key, error = %e, "could not abort the multipart upload");
+        }
+    }
+
+    async fn upload_parts_and_complete(&self, job: &Multipart<'_>, upload_id: &str) -> Result<()> {
+        let &Multipart {
+            path,
+            key,
+            size,
+            ref crc64,
+            options,
+            deadline,
+            ..
+        } = job;
         let part_size = self.inner.part_size;
         let parts = size.div_ceil(part_size);
         let done = Arc::new(AtomicU64::new(0));
@@ -319,7 +418,7 @@ impl S3Access {
             .build();
         // S3 may answer CompleteMultipartUpload with 200 and an error in the body (AWS: retry
         // the call); it is idempotent for the same upload id. moto does it now and then too.
-        let mut backoff = backoff(COMPLETE_ATTEMPTS).start();
+        let mut backoff = deadline.backoff(backoff(COMPLETE_ATTEMPTS));
         loop {
             let request = self
                 .inner

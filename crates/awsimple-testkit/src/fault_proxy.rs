@@ -3,7 +3,8 @@
 //!
 //! Each client connection carries one request (the proxy asks both sides for `Connection:
 //! close`), so faults apply per request: reset the connection after K bytes of the request or
-//! response body, delay, answer an error (500, S3 `SlowDown`, DynamoDB throttling) without
+//! response body, stall a response after K bytes, flip a byte of a response body, delay, answer
+//! an error (500, S3 `SlowDown`, DynamoDB throttling) without
 //! forwarding, or refuse connections altogether. Rules apply to the first N matching requests and
 //! then stop, so every fault scenario is bounded; the proxy stops when its handle is dropped.
 //!
@@ -33,6 +34,13 @@ pub enum Fault {
     ResetRequestAfter(u64),
     /// Forward the response head and this many bytes of its body, then reset the connection.
     ResetResponseAfter(u64),
+    /// Forward the response head and this many bytes of its body, then send nothing more and
+    /// keep the connection open until the client gives up or the proxy stops (a server frozen
+    /// mid-answer, as under `SIGSTOP`). `0` stalls right after the head.
+    StallResponseAfter(u64),
+    /// Forward the whole exchange, but flip every bit of the response body's byte at this
+    /// offset (counted in the body as sent: chunk framing counts): a corruption in transit.
+    CorruptResponseByte(u64),
     /// Wait this long, then forward normally.
     Delay(Duration),
     /// Answer this without forwarding the request.
@@ -417,7 +425,16 @@ async fn handle(mut client: TcpStream, upstream: SocketAddr, state: Arc<State>) 
             forward(client, upstream, &head, early_body, Some(n), None).await;
         }
         Some(Fault::ResetResponseAfter(n)) => {
-            forward(client, upstream, &head, early_body, None, Some(n)).await;
+            let fault = Some(ResponseFault::ResetAfter(n));
+            forward(client, upstream, &head, early_body, None, fault).await;
+        }
+        Some(Fault::StallResponseAfter(n)) => {
+            let fault = Some(ResponseFault::StallAfter(n));
+            forward(client, upstream, &head, early_body, None, fault).await;
+        }
+        Some(Fault::CorruptResponseByte(n)) => {
+            let fault = Some(ResponseFault::CorruptByte(n));
+            forward(client, upstream, &head, early_body, None, fault).await;
         }
         None => forward(client, upstream, &head, early_body, None, None).await,
     }
@@ -479,13 +496,59 @@ async fn pipe(
     }
 }
 
+/// What happens to a response body on its way to the client.
+#[derive(Clone, Copy, Debug)]
+enum ResponseFault {
+    ResetAfter(u64),
+    StallAfter(u64),
+    CorruptByte(u64),
+}
+
+/// Copies a response body to the client with its fault; `true` when the connection should be
+/// reset.
+async fn pipe_response(
+    from: &mut (impl AsyncRead + Unpin),
+    to: &mut (impl AsyncWrite + Unpin),
+    fault: Option<ResponseFault>,
+) -> bool {
+    match fault {
+        None => pipe(from, to, 0, None).await,
+        Some(ResponseFault::ResetAfter(n)) => pipe(from, to, 0, Some(n)).await,
+        Some(ResponseFault::StallAfter(n)) => {
+            if pipe(from, to, 0, Some(n)).await {
+                let _ = to.flush().await;
+                // Frozen: nothing more, the connection held open (until the proxy stops).
+                std::future::pending::<()>().await;
+            }
+            false
+        }
+        Some(ResponseFault::CorruptByte(offset)) => {
+            let mut buffer = vec![0u8; 64 * 1024];
+            let mut done = 0u64;
+            loop {
+                let n = match from.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return false,
+                    Ok(n) => n,
+                };
+                if (done..done + n as u64).contains(&offset) {
+                    buffer[(offset - done) as usize] ^= 0xff;
+                }
+                if to.write_all(&buffer[..n]).await.is_err() {
+                    return false;
+                }
+                done += n as u64;
+            }
+        }
+    }
+}
+
 async fn forward(
     mut client: TcpStream,
     upstream: SocketAddr,
     head: &[u8],
     early_body: Vec<u8>,
     reset_request_after: Option<u64>,
-    reset_response_after: Option<u64>,
+    response_fault: Option<ResponseFault>,
 ) {
     let Ok(mut server) = TcpStream::connect(upstream).await else {
         reset(&client);
@@ -531,7 +594,7 @@ async fn forward(
             {
                 return false;
             }
-            pipe(&mut server_read, &mut client_write, 0, reset_response_after).await
+            pipe_response(&mut server_read, &mut client_write, response_fault).await
         };
         tokio::pin!(upload);
         tokio::pin!(download);
