@@ -198,14 +198,27 @@ impl S3Access {
 
     /// Reads JSON through the local cache: one HEAD, and the transfer only on a miss.
     pub async fn read_json_cached<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
+        self.read_json_cached_status(key)
+            .await
+            .map(|(value, _)| value)
+    }
+
+    /// [`S3Access::read_json_cached`], also saying whether the cache had it and what the
+    /// bytes were verified against.
+    pub async fn read_json_cached_status<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<(T, DownloadStatus)> {
         let key = json_key(key);
         let folder = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let path = folder.path().join("object.json");
-        self.download_cached(&key, &path).await?;
+        let status = self.download_cached(&key, &path).await?;
         let bytes = tokio::fs::read(&path)
             .await
             .map_err(|e| Error::io(&path, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::serialization(self.resource(&key), e))
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::serialization(self.resource(&key), e))?;
+        Ok((value, status))
     }
 
     /// The cache of `download_cached`; `None` when it cannot be opened (logged: a miss).
