@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use awsimple_core::AwsAccess;
-use awsimple_dynamodb::{CreateTable, DynamoDbAccess, Item, KeyType, ScanOptions};
+use awsimple_dynamodb::{AttributeType, CreateTable, DynamoDbAccess, Item, ScanOptions};
 use awsimple_testkit::{access_at, emulator_endpoint, unique_name};
 use serde_json::json;
 
@@ -49,7 +49,7 @@ async fn main() -> awsimple_dynamodb::Result<()> {
         .clock_skew(Duration::ZERO)
         .mtime_window(Duration::ZERO)
         .build()?;
-    db.create_table(&CreateTable::partition("id", KeyType::String))
+    db.create_table(&CreateTable::partition("id", AttributeType::String))
         .await?;
     db.schema().await?;
     access.request_counter().reset();

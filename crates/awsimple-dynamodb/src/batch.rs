@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use tracing::debug;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
-use crate::item::{self, Key, RawItem};
+use crate::item::{Key, RawItem};
 use crate::scan::ScanOptions;
 
 /// Items per BatchWriteItem request (DynamoDB's limit).
@@ -38,7 +38,21 @@ impl DynamoDbAccess {
     /// after several attempts the call fails with [`Error::Throttled`] (never drops items
     /// silently). Items with the same key: the last one wins. All items are checked before any
     /// request. Records the table's modification time once.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] on a handle with a
+    /// [version attribute](crate::DynamoDbAccessBuilder::version_attribute): BatchWriteItem
+    /// cannot check versions (use [`put_item`](Self::put_item) or a
+    /// [transaction](crate::TransactWrite)).
     pub async fn put_items<T: Serialize>(&self, items: &[T]) -> Result<()> {
+        if let Some(attribute) = self.version_attribute() {
+            return Err(Error::invalid(
+                format!("batch put into {}", self.resource()),
+                format!(
+                    "the handle checks versions ({attribute:?}) and BatchWriteItem cannot: use put_item or a transaction"
+                ),
+            ));
+        }
         let schema = self.schema().await?;
         let mut by_key: HashMap<Key, usize> = HashMap::new();
         let mut raws = Vec::with_capacity(items.len());
@@ -160,7 +174,9 @@ impl DynamoDbAccess {
     }
 
     /// Reads many items by key with BatchGetItem (100 keys per request, unprocessed keys retried).
-    /// Missing items are left out; the order of the result is not the order of the keys.
+    /// Missing items (and expired ones, on a handle that
+    /// [hides them](crate::DynamoDbAccessBuilder::hide_expired)) are left out; the order of the
+    /// result is not the order of the keys.
     pub async fn get_items<T: DeserializeOwned + 'static, K: Into<Key>>(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -184,11 +200,7 @@ impl DynamoDbAccess {
                 .buffer_unordered(BATCH_CONCURRENCY)
                 .try_collect()
                 .await?;
-        pages
-            .into_iter()
-            .flatten()
-            .map(|raw| item::from_raw_item(raw, self.resource()))
-            .collect()
+        self.convert_all(pages.into_iter().flatten().collect())
     }
 
     async fn batch_get_chunk(&self, mut pending: Vec<RawItem>) -> Result<Vec<RawItem>> {

@@ -27,6 +27,9 @@ pub struct DynamoDbAccessBuilder {
     cache_life: Option<Duration>,
     clock_skew: Duration,
     mtime_window: Duration,
+    version_attribute: Option<String>,
+    ttl_attribute: Option<String>,
+    hide_expired: bool,
 }
 
 impl DynamoDbAccess {
@@ -47,6 +50,9 @@ impl DynamoDbAccess {
             cache_life: None,
             clock_skew: DEFAULT_CLOCK_SKEW,
             mtime_window: DEFAULT_MTIME_WINDOW,
+            version_attribute: None,
+            ttl_attribute: None,
+            hide_expired: false,
         }
     }
 }
@@ -89,10 +95,53 @@ impl DynamoDbAccessBuilder {
         self
     }
 
+    /// Optimistic locking on the number attribute `attribute` (for example `"version"`): every
+    /// write through this handle is based on the version the item was read at and stores the
+    /// next one, so a write based on an item that changed since it was read fails instead of
+    /// silently undoing the other write (a lost update).
+    ///
+    /// | write | based on | condition | stores |
+    /// | --- | --- | --- | --- |
+    /// | [`put_item`](DynamoDbAccess::put_item), a transaction's put | the item's own `attribute` (absent, `NULL` or 0: a new item) | stored version equal (new: `attribute_not_exists`) | version + 1 (new: 1) |
+    /// | [`upsert_item`](DynamoDbAccess::upsert_item) | `attribute` among the attributes given, if there | as above | version + 1 |
+    /// | [`update_item`](DynamoDbAccess::update_item), a transaction's update, an upsert without `attribute` | nothing (an atomic change) | none of its own | version + 1 (`ADD`) |
+    /// | [`update_item_retrying`](DynamoDbAccess::update_item_retrying) | the item it reads (consistent read) | stored version equal | version + 1, retried on conflict |
+    /// | [`put_item_if_not_exists`](DynamoDbAccess::put_item_if_not_exists) | nothing | no item with the key | 1 |
+    ///
+    /// A failed check is an [`Error::Precondition`] naming the item and the version expected.
+    /// [`put_items`](DynamoDbAccess::put_items) (BatchWriteItem, which cannot check conditions)
+    /// is refused with [`Error::InvalidInput`]; deletes are not checked.
+    pub fn version_attribute(mut self, attribute: impl Into<String>) -> Self {
+        self.version_attribute = Some(attribute.into());
+        self
+    }
+
+    /// The table's time-to-live attribute (for example `"expires_at"`): a number of seconds since
+    /// the epoch after which DynamoDB deletes the item (usually within a few days) once TTL is
+    /// enabled ([`enable_ttl`](DynamoDbAccess::enable_ttl)). Used by
+    /// [`PutItemOptions::expires_at`](crate::PutItemOptions::expires_at),
+    /// [`Update::expires_at`](crate::Update::expires_at) and
+    /// [`hide_expired`](Self::hide_expired).
+    pub fn ttl_attribute(mut self, attribute: impl Into<String>) -> Self {
+        self.ttl_attribute = Some(attribute.into());
+        self
+    }
+
+    /// Reads leave out items whose [TTL attribute](Self::ttl_attribute) is in the past, which
+    /// DynamoDB has not deleted yet (default false: every stored item is read, as DynamoDB
+    /// returns them). Applies to gets, queries, scans (cached ones too: the cache keeps every
+    /// item, each read filters) and their streams, batch and transaction gets, and CSV dumps.
+    /// Needs a TTL attribute.
+    pub fn hide_expired(mut self, hide: bool) -> Self {
+        self.hide_expired = hide;
+        self
+    }
+
     /// Builds the handle (no request is sent).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an invalid table name, or a window longer than the skew.
+    /// [`Error::InvalidInput`] for an invalid table name, a window longer than the skew, an empty
+    /// attribute name, or `hide_expired` without a TTL attribute.
     pub fn build(self) -> Result<DynamoDbAccess> {
         check_table_name(&self.table)?;
         if self.mtime_window > self.clock_skew {
@@ -102,6 +151,26 @@ impl DynamoDbAccessBuilder {
                     "the window ({:?}) must not be longer than the clock skew ({:?}), or stale caches could be used",
                     self.mtime_window, self.clock_skew
                 ),
+            ));
+        }
+        for (what, attribute) in [
+            ("version attribute", &self.version_attribute),
+            ("TTL attribute", &self.ttl_attribute),
+        ] {
+            if attribute.as_deref() == Some("") {
+                return Err(Error::invalid(what, "an attribute name must not be empty"));
+            }
+        }
+        if self.version_attribute.is_some() && self.version_attribute == self.ttl_attribute {
+            return Err(Error::invalid(
+                "version attribute",
+                "the version and the TTL attribute must differ",
+            ));
+        }
+        if self.hide_expired && self.ttl_attribute.is_none() {
+            return Err(Error::invalid(
+                "hide_expired",
+                "hiding expired items needs a TTL attribute (DynamoDbAccessBuilder::ttl_attribute)",
             ));
         }
         let conf = aws_sdk_dynamodb::config::Builder::from(self.access.sdk_config())
@@ -119,6 +188,9 @@ impl DynamoDbAccessBuilder {
                 cache_life: self.cache_life,
                 clock_skew: self.clock_skew,
                 mtime_window: self.mtime_window,
+                version_attribute: self.version_attribute,
+                ttl_attribute: self.ttl_attribute,
+                hide_expired: self.hide_expired,
                 schema: Mutex::new(None),
                 last_mtime_write: Mutex::new(None),
                 cache: tokio::sync::OnceCell::new(),

@@ -19,6 +19,8 @@ impl DynamoDbAccess {
         let path = path.as_ref();
         let schema = self.schema().await?;
         let mut rows = self.scan_raw(&ScanOptions::default(), None).await?;
+        let now = std::time::SystemTime::now();
+        rows.retain(|row| self.visible(row, now));
         if rows.is_empty() {
             return Ok(0);
         }

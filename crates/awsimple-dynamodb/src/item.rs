@@ -4,6 +4,7 @@ use std::any::TypeId;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
+use std::time::SystemTime;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use awsimple_core::{Error, Result};
@@ -23,9 +24,12 @@ pub type Item = serde_json::Map<String, serde_json::Value>;
 /// DynamoDB's item size limit (400 KB).
 pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 
-/// The type of a key attribute. DynamoDB has no boolean keys.
+/// The type of a key attribute: DynamoDB's scalar attribute types `S`, `N`, `B` (there are no
+/// boolean keys). Whether an attribute is the partition or the sort key (Python's `KeyType`) is
+/// where it sits: [`CreateTable::partition`](crate::CreateTable::partition) /
+/// [`sort`](crate::CreateTable::sort), [`TableSchema`](crate::TableSchema)'s `partition` / `sort`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KeyType {
+pub enum AttributeType {
     /// String (`S`).
     String,
     /// Number (`N`).
@@ -34,12 +38,12 @@ pub enum KeyType {
     Binary,
 }
 
-impl KeyType {
+impl AttributeType {
     pub(crate) fn code(self) -> &'static str {
         match self {
-            KeyType::String => "S",
-            KeyType::Number => "N",
-            KeyType::Binary => "B",
+            AttributeType::String => "S",
+            AttributeType::Number => "N",
+            AttributeType::Binary => "B",
         }
     }
 }
@@ -64,12 +68,12 @@ impl KeyValue {
         KeyValue::N(text.into())
     }
 
-    /// The key type of this value.
-    pub fn key_type(&self) -> KeyType {
+    /// The attribute type of this value.
+    pub fn attribute_type(&self) -> AttributeType {
         match self {
-            KeyValue::S(_) => KeyType::String,
-            KeyValue::N(_) => KeyType::Number,
-            KeyValue::B(_) => KeyType::Binary,
+            KeyValue::S(_) => AttributeType::String,
+            KeyValue::N(_) => AttributeType::Number,
+            KeyValue::B(_) => AttributeType::Binary,
         }
     }
 
@@ -327,6 +331,28 @@ pub(crate) fn check_item(item: &RawItem, what: &dyn Fn() -> String) -> Result<()
         check_numbers(value, name, what)?;
     }
     Ok(())
+}
+
+/// Checks one attribute value before it is sent: numbers DynamoDB accepts.
+pub(crate) fn check_value(
+    value: &AttributeValue,
+    name: &str,
+    what: &dyn Fn() -> String,
+) -> Result<()> {
+    check_numbers(value, name, what)
+}
+
+/// True when `item` has expired at `now`: its TTL attribute `ttl_attribute` is a number of
+/// seconds since the epoch not after `now`. An item without it, or with a value that is not a
+/// number, never expires (as DynamoDB's TTL sees it).
+pub(crate) fn expired(item: &RawItem, ttl_attribute: &str, now: SystemTime) -> bool {
+    let now = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    match item.get(ttl_attribute) {
+        Some(AttributeValue::N(n)) => n.parse::<f64>().is_ok_and(|at| at <= now),
+        _ => false,
+    }
 }
 
 fn check_numbers(value: &AttributeValue, name: &str, what: &dyn Fn() -> String) -> Result<()> {

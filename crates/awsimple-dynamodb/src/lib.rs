@@ -4,7 +4,7 @@
 //! Part of [awsimple](https://crates.io/crates/awsimple).
 //!
 //! ```no_run
-//! use awsimple_dynamodb::{AwsAccess, CreateTable, DynamoDbAccess, KeyType, Query};
+//! use awsimple_dynamodb::{AwsAccess, CreateTable, DynamoDbAccess, AttributeType, Query};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Serialize, Deserialize)]
@@ -17,7 +17,7 @@
 //! # async fn demo() -> awsimple_dynamodb::Result<()> {
 //! let access = AwsAccess::new().await?;
 //! let db = DynamoDbAccess::new(&access, "readings")?;
-//! db.create_table(&CreateTable::partition("device", KeyType::String).sort("ts", KeyType::Number))
+//! db.create_table(&CreateTable::partition("device", AttributeType::String).sort("ts", AttributeType::Number))
 //!     .await?;
 //! db.put_item(&Reading { device: "d1".into(), ts: 1, celsius: 21.5 }).await?;
 //! let one: Option<Reading> = db.get_item(("d1", 1)).await?;
@@ -33,6 +33,22 @@
 //! # let _ = (one, all, item); Ok(()) }
 //! ```
 //!
+//! # Beyond Python's API
+//! - [`Update`] and [`Condition`]: typed update and condition expressions
+//!   ([`update_item`](DynamoDbAccess::update_item),
+//!   [`put_item_with`](DynamoDbAccess::put_item_with),
+//!   [`delete_item_with`](DynamoDbAccess::delete_item_with)).
+//! - [`TransactWrite`] and [`TransactGet`]: all-or-nothing writes and consistent reads across
+//!   items and tables ([`transact_write`](DynamoDbAccess::transact_write),
+//!   [`transact_get`](DynamoDbAccess::transact_get)).
+//! - Optimistic locking: a [version attribute](DynamoDbAccessBuilder::version_attribute) per
+//!   handle and [`update_item_retrying`](DynamoDbAccess::update_item_retrying).
+//! - Time to live: [`enable_ttl`](DynamoDbAccess::enable_ttl), expiry times
+//!   ([`PutItemOptions::expires_at`], [`Update::expires_at`]) and
+//!   [`hide_expired`](DynamoDbAccessBuilder::hide_expired) reads.
+//! - Streams of pages: [`query_stream`](DynamoDbAccess::query_stream) and
+//!   [`scan_stream`](DynamoDbAccess::scan_stream) hold one page in memory at a time.
+//!
 //! # Formats shared with Python
 //! Every write records the table's modification time in the `__awsimple_metadata__` table
 //! (partition `service` = `dynamodb`, sort `name` = table, `mtime_f`, `mtime_human`), exactly as
@@ -42,22 +58,29 @@
 // One file per concern; the operation files add `impl DynamoDbAccess` blocks. A file uses
 // (imports, or calls methods defined in) only files of a lower layer, so there are no circles:
 //   1. clock, item
-//   2. codec (clock, item), schema: spec types and key checks (item)
-//   3. access: the handle, its shared state, the schema lookup (item, schema)
+//   2. codec (clock, item), schema: spec types and key checks (item),
+//      expr: update and condition expressions (clock, item)
+//   3. version: optimistic-locking rules (expr, item); access: the handle, its shared state,
+//      the schema lookup, reading and converting items (item, schema)
 //   4. builder (access, schema); provision: create a table, wait for it (access, schema)
 //   5. metadata: modification times shared with Python (access, builder, provision, clock)
-//   6. table (access, provision, metadata), items (access, metadata, schema),
-//      query (access, schema), scan (access, schema)
-//   7. batch (access, metadata, scan), scan_cache (access, metadata, scan, codec, clock),
-//      csv (access, scan), miv (access, items, query, clock)
+//   6. table (access, provision, metadata), items: put/get/delete (access, metadata, schema,
+//      expr, version), query (access, schema), scan (access), ttl (access)
+//   7. update (access, metadata, expr, items, version), batch (access, metadata, scan),
+//      scan_cache (access, metadata, scan, codec, clock), csv (access, scan),
+//      miv (access, items, query, clock)
+//   8. locking: update_item_retrying (access, update, version),
+//      transaction (access, metadata, expr, items, update, version)
 mod access;
 mod batch;
 mod builder;
 mod clock;
 mod codec;
 mod csv;
+mod expr;
 mod item;
 mod items;
+mod locking;
 mod metadata;
 mod miv;
 mod provision;
@@ -66,11 +89,17 @@ mod scan;
 mod scan_cache;
 mod schema;
 mod table;
+mod transaction;
+mod ttl;
+mod update;
+mod version;
 
 pub use access::DynamoDbAccess;
 pub use awsimple_core::{AwsAccess, Error, Result};
 pub use builder::{DEFAULT_CLOCK_SKEW, DEFAULT_MTIME_WINDOW, DynamoDbAccessBuilder};
-pub use item::{Item, Key, KeyType, KeyValue, MAX_ITEM_SIZE, RawItem, raw_item_to_json};
+pub use expr::{Condition, Update};
+pub use item::{AttributeType, Item, Key, KeyValue, MAX_ITEM_SIZE, RawItem, raw_item_to_json};
+pub use items::{DeleteItemOptions, PutItemOptions};
 pub use metadata::{METADATA_TABLE, record_use, recorded_use};
 pub use miv::{MIV_ATTRIBUTE, MivTable};
 pub use query::{Direction, Query};
@@ -78,6 +107,8 @@ pub use scan::ScanOptions;
 pub use scan_cache::CachedScan;
 pub use schema::{CreateTable, KeyAttribute, SECONDARY_INDEX_SUFFIX, SecondaryIndex, TableSchema};
 pub use table::TableNamesOptions;
+pub use transaction::{MAX_TRANSACTION_ITEMS, TransactGet, TransactWrite};
+pub use ttl::TtlStatus;
 
 /// The SDK's attribute value, for [`RawItem`].
 pub use aws_sdk_dynamodb::types::AttributeValue;

@@ -13,7 +13,7 @@ use tracing::debug;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::clock;
-use crate::item::{KeyType, RawItem};
+use crate::item::{AttributeType, RawItem};
 use crate::schema::CreateTable;
 
 /// The table shared with the Python package where table modification times are recorded.
@@ -106,7 +106,8 @@ async fn write_record(
         let handle = DynamoDbAccess::builder(&db.inner.access, METADATA_TABLE).build()?;
         handle
             .create_table_only(
-                &CreateTable::partition(SERVICE, KeyType::String).sort(NAME, KeyType::String),
+                &CreateTable::partition(SERVICE, AttributeType::String)
+                    .sort(NAME, AttributeType::String),
             )
             .await?;
         handle.wait_active().await?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::DynamoDbAccess;
-use crate::item::{self, Key, KeyType, KeyValue};
+use crate::item::{self, AttributeType, Key, KeyValue};
 use crate::query::{Direction, Query};
 use crate::schema::CreateTable;
 
@@ -19,9 +19,9 @@ pub const MIV_ATTRIBUTE: &str = "mivui";
 ///
 /// ```no_run
 /// # async fn demo(access: &awsimple_dynamodb::AwsAccess) -> awsimple_dynamodb::Result<()> {
-/// use awsimple_dynamodb::{DynamoDbAccess, KeyType, MivTable};
+/// use awsimple_dynamodb::{DynamoDbAccess, AttributeType, MivTable};
 /// let miv = MivTable::new(DynamoDbAccess::new(access, "events")?);
-/// miv.create_table("device", KeyType::String).await?;
+/// miv.create_table("device", AttributeType::String).await?;
 /// miv.put_item(&serde_json::json!({"device": "d1", "temp": 21.5})).await?;
 /// let latest: Option<serde_json::Value> = miv.get_most_senior_item("d1").await?;
 /// # Ok(()) }
@@ -43,10 +43,15 @@ impl MivTable {
     }
 
     /// Creates the table with partition key `partition` and sort key `mivui` (number).
-    pub async fn create_table(&self, partition: &str, key_type: KeyType) -> Result<bool> {
+    pub async fn create_table(
+        &self,
+        partition: &str,
+        attribute_type: AttributeType,
+    ) -> Result<bool> {
         self.db
             .create_table(
-                &CreateTable::partition(partition, key_type).sort(MIV_ATTRIBUTE, KeyType::Number),
+                &CreateTable::partition(partition, attribute_type)
+                    .sort(MIV_ATTRIBUTE, AttributeType::Number),
             )
             .await
     }
@@ -71,9 +76,8 @@ impl MivTable {
             })?;
         let senior = self
             .db
-            .query_raw(&Query::partition(partition), Some(Direction::Highest))
+            .query_first_raw(&Query::partition(partition).direction(Direction::Highest))
             .await?
-            .pop()
             .and_then(|top| match top.get(MIV_ATTRIBUTE) {
                 Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
                 _ => None,
@@ -95,7 +99,7 @@ impl MivTable {
         partition: impl Into<KeyValue>,
     ) -> Result<Option<T>> {
         self.db
-            .query_one(&Query::partition(partition), Direction::Highest)
+            .query_one(&Query::partition(partition).direction(Direction::Highest))
             .await
     }
 

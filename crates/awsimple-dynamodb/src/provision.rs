@@ -12,7 +12,7 @@ use awsimple_core::{Backoff, BackoffConfig, Error, Result};
 use tracing::debug;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
-use crate::item::KeyType;
+use crate::item::AttributeType;
 use crate::schema::{CreateTable, KeyAttribute, SECONDARY_INDEX_SUFFIX};
 
 /// How long create / delete waits for the table to settle.
@@ -113,10 +113,10 @@ impl DynamoDbAccess {
 }
 
 fn definition(attr: &KeyAttribute) -> Result<AttributeDefinition> {
-    let t = match attr.key_type {
-        KeyType::String => ScalarAttributeType::S,
-        KeyType::Number => ScalarAttributeType::N,
-        KeyType::Binary => ScalarAttributeType::B,
+    let t = match attr.attribute_type {
+        AttributeType::String => ScalarAttributeType::S,
+        AttributeType::Number => ScalarAttributeType::N,
+        AttributeType::Binary => ScalarAttributeType::B,
     };
     if attr.name.is_empty() {
         return Err(Error::invalid(

@@ -1,16 +1,24 @@
-//! Queries: [`Query`], [`DynamoDbAccess::query`] and [`DynamoDbAccess::query_one`].
+//! Queries: [`Query`], [`DynamoDbAccess::query`], [`DynamoDbAccess::query_stream`] and
+//! [`DynamoDbAccess::query_one`]; all read the pages of one stream.
 
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use awsimple_core::{Error, Result};
+use futures::stream::{self, BoxStream};
+use futures::{Stream, StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::item::{self, KeyValue, RawItem};
 use crate::schema::{SECONDARY_INDEX_SUFFIX, check_key_value};
 
-/// Which end of a partition [`DynamoDbAccess::query_one`] returns.
+/// Which end of the sort key a query starts from ([`Query::direction`]):
+/// [`query_one`](DynamoDbAccess::query_one) returns the item at that end (default
+/// [`Highest`](Direction::Highest), as Python's `query_one`); [`query`](DynamoDbAccess::query)
+/// and [`query_stream`](DynamoDbAccess::query_stream) return the items in order from that end
+/// (default [`Lowest`](Direction::Lowest): ascending, as DynamoDB does).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     /// The item with the lowest sort key.
@@ -23,11 +31,12 @@ pub enum Direction {
 /// on the sort key.
 ///
 /// ```
-/// use awsimple_dynamodb::Query;
+/// use awsimple_dynamodb::{Direction, Query};
 /// let by_user = Query::partition("user-1");                       // the table's partition key
 /// let range = Query::partition("user-1").sort_begins_with("2024-"); // begins_with on the sort key
 /// let by_email = Query::attribute("email", "a@example.com");     // routed to `email-index`
-/// # let _ = (by_user, range, by_email);
+/// let newest_first = Query::partition("user-1").direction(Direction::Highest);
+/// # let _ = (by_user, range, by_email, newest_first);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Query {
@@ -35,6 +44,7 @@ pub struct Query {
     value: KeyValue,
     sort: Option<SortCondition>,
     page_size: Option<i32>,
+    direction: Option<Direction>,
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +61,7 @@ impl Query {
             value: value.into(),
             sort: None,
             page_size: None,
+            direction: None,
         }
     }
 
@@ -80,36 +91,107 @@ impl Query {
         self.page_size = Some(items);
         self
     }
+
+    /// The end of the sort key to start from (see [`Direction`] for the defaults).
+    pub fn direction(mut self, direction: Direction) -> Self {
+        self.direction = Some(direction);
+        self
+    }
+}
+
+/// A query checked against the schema, ready to send page after page.
+#[derive(Clone, Debug)]
+struct QueryRequest {
+    index: Option<String>,
+    condition: String,
+    names: HashMap<String, String>,
+    values: RawItem,
+    page_size: Option<i32>,
+    /// `ScanIndexForward`: false to start from the highest sort key.
+    forward: Option<bool>,
+    /// `Limit 1`: one item per page.
+    one: bool,
 }
 
 impl DynamoDbAccess {
     /// All items matching `query`, every page.
     pub async fn query<T: DeserializeOwned + 'static>(&self, query: &Query) -> Result<Vec<T>> {
-        let raws = self.query_raw(query, None).await?;
-        raws.into_iter()
-            .map(|raw| item::from_raw_item(raw, self.resource()))
-            .collect()
+        let raws = self.query_pages(query, false).try_concat().await?;
+        self.convert_all(raws)
     }
 
-    /// The item with the lowest or highest sort key among those matching `query` (one request,
-    /// `Limit 1`); `None` when nothing matches.
+    /// The items matching `query` as a stream that reads the next page only when the items of
+    /// the previous one are consumed: any number of items with one page in memory.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{Item, Query};
+    /// use futures::StreamExt;
+    /// let mut readings = db.query_stream::<Item>(&Query::partition("device-1"));
+    /// while let Some(reading) = readings.next().await {
+    ///     println!("{:?}", reading?);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn query_stream<T: DeserializeOwned + Send + 'static>(
+        &self,
+        query: &Query,
+    ) -> BoxStream<'static, Result<T>> {
+        self.items_of(self.query_pages(query, false))
+    }
+
+    /// The item with the highest sort key among those matching `query` (as Python's
+    /// `query_one`), or the lowest with [`Query::direction`]`(Direction::Lowest)`; `None` when
+    /// nothing matches. One request (`Limit 1`), more only to pass expired items hidden by
+    /// [`hide_expired`](crate::DynamoDbAccessBuilder::hide_expired).
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{Direction, Item, Query};
+    /// let latest: Option<Item> = db.query_one(&Query::partition("device-1")).await?;
+    /// let first: Option<Item> =
+    ///     db.query_one(&Query::partition("device-1").direction(Direction::Lowest)).await?;
+    /// # let _ = (latest, first); Ok(()) }
+    /// ```
     pub async fn query_one<T: DeserializeOwned + 'static>(
         &self,
         query: &Query,
-        direction: Direction,
     ) -> Result<Option<T>> {
-        let mut raws = self.query_raw(query, Some(direction)).await?;
-        raws.pop()
-            .map(|raw| item::from_raw_item(raw, self.resource()))
-            .transpose()
+        let mut pages = self.query_pages(query, true);
+        while let Some(page) = pages.try_next().await? {
+            let now = SystemTime::now();
+            if let Some(raw) = page.into_iter().find(|raw| self.visible(raw, now)) {
+                return item::from_raw_item(raw, self.resource()).map(Some);
+            }
+        }
+        Ok(None)
     }
 
-    /// The raw items matching `query`: every page, or with `one` the first item from that end.
-    pub(crate) async fn query_raw(
-        &self,
-        query: &Query,
-        one: Option<Direction>,
-    ) -> Result<Vec<RawItem>> {
+    /// The first stored item from the query's end of the sort key (default highest), expired or
+    /// not (one request).
+    pub(crate) async fn query_first_raw(&self, query: &Query) -> Result<Option<RawItem>> {
+        let mut pages = self.query_pages(query, true);
+        Ok(pages
+            .try_next()
+            .await?
+            .and_then(|page| page.into_iter().next()))
+    }
+
+    /// The pages of `query`, one Query request each, sent when the stream is polled for the
+    /// next page; with `one`, pages of one item from the query's end (default highest).
+    fn query_pages(&self, query: &Query, one: bool) -> BoxStream<'static, Result<Vec<RawItem>>> {
+        let db = self.clone();
+        let query = query.clone();
+        stream::once(async move {
+            let request = db.query_request(&query, one).await?;
+            Ok::<_, Error>(query_pages(db, request))
+        })
+        .try_flatten()
+        .boxed()
+    }
+
+    /// Checks `query` against the schema and prepares its request.
+    async fn query_request(&self, query: &Query, one: bool) -> Result<QueryRequest> {
         let schema = self.schema().await?;
         let what = || format!("query on {}", self.resource());
         let attribute = query.attribute.as_deref().unwrap_or(&schema.partition.name);
@@ -148,36 +230,55 @@ impl DynamoDbAccess {
                 }
             }
         }
-        let mut items = Vec::new();
-        let mut start: Option<RawItem> = None;
-        loop {
-            let mut request = self
+        Ok(QueryRequest {
+            index,
+            condition,
+            names,
+            values,
+            page_size: query.page_size,
+            forward: match (query.direction, one) {
+                (Some(direction), _) => Some(direction == Direction::Lowest),
+                (None, true) => Some(false),
+                (None, false) => None,
+            },
+            one,
+        })
+    }
+}
+
+/// The pages of a prepared query.
+fn query_pages(
+    db: DynamoDbAccess,
+    query: QueryRequest,
+) -> impl Stream<Item = Result<Vec<RawItem>>> + Send + 'static {
+    // The state: the start key of the next page (`Some(None)` first, `None` after the last).
+    stream::try_unfold(Some(None), move |next: Option<Option<RawItem>>| {
+        let db = db.clone();
+        let query = query.clone();
+        async move {
+            let Some(start) = next else {
+                return Ok(None);
+            };
+            let request = db
                 .inner
                 .client
                 .query()
-                .table_name(&self.inner.table)
-                .set_index_name(index.clone())
-                .key_condition_expression(&condition)
-                .set_expression_attribute_names(Some(names.clone()))
-                .set_expression_attribute_values(Some(values.clone()))
-                .set_exclusive_start_key(start.take())
-                .set_limit(query.page_size);
-            if let Some(direction) = one {
-                request = request
-                    .scan_index_forward(direction == Direction::Lowest)
-                    .limit(1);
-            }
+                .table_name(&db.inner.table)
+                .set_index_name(query.index)
+                .key_condition_expression(query.condition)
+                .set_expression_attribute_names(Some(query.names))
+                .set_expression_attribute_values(Some(query.values))
+                .set_exclusive_start_key(start)
+                .set_limit(if query.one { Some(1) } else { query.page_size })
+                .set_scan_index_forward(query.forward);
             let out = DYNAMODB
-                .call("Query", self.resource(), request.send())
+                .call("Query", db.resource(), request.send())
                 .await?;
-            items.extend(out.items.unwrap_or_default());
-            if one.is_some() {
-                return Ok(items);
-            }
-            match out.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
-            }
+            let next = out
+                .last_evaluated_key
+                .filter(|key| !key.is_empty())
+                .map(Some);
+            Ok(Some((out.items.unwrap_or_default(), next)))
         }
-    }
+    })
 }

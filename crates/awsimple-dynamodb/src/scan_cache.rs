@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use awsimple_cache::DiskCache;
 use awsimple_core::{Error, Result};
@@ -58,6 +58,18 @@ pub(crate) fn slot_name(table: &str) -> String {
     }
 }
 
+/// The age of a cached scan stamped `stamp`: zero for a stamp up to
+/// [`FUTURE_TOLERANCE`](awsimple_cache::FUTURE_TOLERANCE) ahead of `now`, `None` (unknown, so
+/// stale) for one further ahead: the clock was stepped back, or the writer's clock is far ahead,
+/// and such a scan must not pass for a fresh one.
+fn scan_age(stamp: SystemTime, now: SystemTime) -> Option<Duration> {
+    match now.duration_since(stamp) {
+        Ok(age) => Some(age),
+        Err(ahead) if ahead.duration() <= awsimple_cache::FUTURE_TOLERANCE => Some(Duration::ZERO),
+        Err(_) => None,
+    }
+}
+
 /// Logs a cache problem: it only ever costs a miss.
 fn cache_problem(table: &str, what: &str, err: &dyn std::fmt::Display) {
     warn!(table, "scan cache: {what}: {err} (treated as a miss)");
@@ -92,8 +104,10 @@ impl DynamoDbAccess {
     /// modification time + clock skew is not after the moment the cached scan *started* (one
     /// GetItem on the metadata table decides). Otherwise the table is scanned and the cache
     /// rewritten atomically. A table with no recorded modification time is always scanned (as
-    /// in Python). A failed scan fails the call and leaves the cache as it was; a corrupt or
-    /// unreadable cache file is a miss; a cache write failure only logs.
+    /// in Python). A cached scan stamped further in the future than
+    /// [`FUTURE_TOLERANCE`](awsimple_cache::FUTURE_TOLERANCE) (the clock was stepped back) has
+    /// an unknown age and is a miss. A failed scan fails the call and leaves the cache as it
+    /// was; a corrupt or unreadable cache file is a miss; a cache write failure only logs.
     pub async fn scan_table_cached<T: DeserializeOwned + 'static>(
         &self,
     ) -> Result<CachedScan<Vec<T>>> {
@@ -129,7 +143,7 @@ impl DynamoDbAccess {
         let schema = self.schema().await?;
         let (raws, cache_hit) = self.scan_cached_raw(options).await?;
         Ok(CachedScan {
-            items: self.convert_map(&schema, raws)?,
+            items: self.convert_map(&schema, raws, options.map_key.as_deref())?,
             cache_hit,
         })
     }
@@ -198,7 +212,10 @@ impl DynamoDbAccess {
             cache.remove_slot(name);
             return Ok(None);
         };
-        let age = SystemTime::now().duration_since(stamp).unwrap_or_default();
+        let Some(age) = scan_age(stamp, SystemTime::now()) else {
+            debug!(table = %table, ?stamp, "scan cache miss: stamped in the future (age unknown)");
+            return Ok(None);
+        };
         if self.inner.cache_life.is_some_and(|life| age > life) {
             debug!(table = %table, ?age, "scan cache miss: older than the cache life");
             return Ok(None);
@@ -226,5 +243,20 @@ impl DynamoDbAccess {
                 Ok(None)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_far_in_the_future_has_no_age() {
+        let now = SystemTime::now();
+        let second = Duration::from_secs(1);
+        assert_eq!(scan_age(now - second, now), Some(second));
+        let tolerance = awsimple_cache::FUTURE_TOLERANCE;
+        assert_eq!(scan_age(now + tolerance, now), Some(Duration::ZERO));
+        assert_eq!(scan_age(now + tolerance + second, now), None);
     }
 }

@@ -3,7 +3,7 @@
 
 use awsimple_core::{Error, Result};
 
-use crate::item::{self, Key, KeyType, KeyValue, RawItem};
+use crate::item::{self, AttributeType, Key, KeyValue, RawItem};
 
 /// The suffix of a secondary index's name: the index on attribute `email` is `email-index`.
 pub const SECONDARY_INDEX_SUFFIX: &str = "-index";
@@ -14,10 +14,10 @@ pub const SECONDARY_INDEX_SUFFIX: &str = "-index";
 /// `<attribute>-index`, has the attribute as its only (hash) key, and projects all attributes.
 ///
 /// ```
-/// use awsimple_dynamodb::{CreateTable, KeyType};
-/// let spec = CreateTable::partition("id", KeyType::String)
-///     .sort("ts", KeyType::Number)
-///     .secondary_index("email", KeyType::String);
+/// use awsimple_dynamodb::{CreateTable, AttributeType};
+/// let spec = CreateTable::partition("id", AttributeType::String)
+///     .sort("ts", AttributeType::Number)
+///     .secondary_index("email", AttributeType::String);
 /// # let _ = spec;
 /// ```
 #[derive(Clone, Debug)]
@@ -28,24 +28,28 @@ pub struct CreateTable {
 }
 
 impl CreateTable {
-    /// A table whose partition key is `name` of type `key_type`.
-    pub fn partition(name: impl Into<String>, key_type: KeyType) -> Self {
+    /// A table whose partition key is `name` of type `attribute_type`.
+    pub fn partition(name: impl Into<String>, attribute_type: AttributeType) -> Self {
         CreateTable {
-            partition: KeyAttribute::new(name, key_type),
+            partition: KeyAttribute::new(name, attribute_type),
             sort: None,
             index: None,
         }
     }
 
     /// Adds a sort key.
-    pub fn sort(mut self, name: impl Into<String>, key_type: KeyType) -> Self {
-        self.sort = Some(KeyAttribute::new(name, key_type));
+    pub fn sort(mut self, name: impl Into<String>, attribute_type: AttributeType) -> Self {
+        self.sort = Some(KeyAttribute::new(name, attribute_type));
         self
     }
 
     /// Adds the global secondary index `<name>-index` on attribute `name`.
-    pub fn secondary_index(mut self, name: impl Into<String>, key_type: KeyType) -> Self {
-        self.index = Some(KeyAttribute::new(name, key_type));
+    pub fn secondary_index(
+        mut self,
+        name: impl Into<String>,
+        attribute_type: AttributeType,
+    ) -> Self {
+        self.index = Some(KeyAttribute::new(name, attribute_type));
         self
     }
 }
@@ -56,15 +60,15 @@ pub struct KeyAttribute {
     /// The attribute name.
     pub name: String,
     /// The attribute type.
-    pub key_type: KeyType,
+    pub attribute_type: AttributeType,
 }
 
 impl KeyAttribute {
     /// A key attribute.
-    pub fn new(name: impl Into<String>, key_type: KeyType) -> Self {
+    pub fn new(name: impl Into<String>, attribute_type: AttributeType) -> Self {
         KeyAttribute {
             name: name.into(),
-            key_type,
+            attribute_type,
         }
     }
 }
@@ -158,14 +162,14 @@ pub(crate) fn check_key_value(
     value: &KeyValue,
     what: &dyn Fn() -> String,
 ) -> Result<()> {
-    if value.key_type() != attr.key_type {
+    if value.attribute_type() != attr.attribute_type {
         return Err(Error::invalid(
             what(),
             format!(
                 "key attribute {:?} is of type {}, the value given is of type {}",
                 attr.name,
-                attr.key_type.code(),
-                value.key_type().code()
+                attr.attribute_type.code(),
+                value.attribute_type().code()
             ),
         ));
     }
@@ -203,7 +207,7 @@ fn item_key_value(
             format!(
                 "key attribute {:?} must be of type {}",
                 attr.name,
-                attr.key_type.code()
+                attr.attribute_type.code()
             ),
         )
     })?;
@@ -242,8 +246,8 @@ mod tests {
     #[test]
     fn keys_are_checked_against_the_schema() {
         let schema = TableSchema {
-            partition: KeyAttribute::new("id", KeyType::String),
-            sort: Some(KeyAttribute::new("ts", KeyType::Number)),
+            partition: KeyAttribute::new("id", AttributeType::String),
+            sort: Some(KeyAttribute::new("ts", AttributeType::Number)),
             secondary_indexes: Vec::new(),
         };
         let what = || "key".to_owned();

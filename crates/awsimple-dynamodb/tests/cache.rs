@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use awsimple_dynamodb::{
-    CreateTable, DynamoDbAccess, Item, KeyType, METADATA_TABLE, MivTable, ScanOptions,
+    AttributeType, CreateTable, DynamoDbAccess, Item, METADATA_TABLE, MivTable, ScanOptions,
 };
 use common::{access, reader, requests, string_key, table};
 use serde_json::json;
@@ -147,6 +147,77 @@ async fn cache_life_expiry_and_corrupt_files_are_misses() {
     writer.delete_table().await.unwrap();
 }
 
+/// Rewrites the stamp inside the cached scan of `dir` (the scan's start, µs since the epoch,
+/// after the 20-byte magic) and its SHA-512, as a writer whose clock is `ahead` of ours would.
+fn restamp_cached_scan(dir: &tempfile::TempDir, stamp: SystemTime) {
+    let files = cache_files(dir);
+    assert_eq!(files.len(), 1);
+    let slot = files[0].file_name().unwrap().to_string_lossy().into_owned();
+    let cache = awsimple_cache::DiskCache::builder("dynamodb")
+        .dir(dir.path())
+        .build()
+        .unwrap();
+    let mut bytes = cache.read_slot(&slot).unwrap().bytes;
+    let micros = stamp.duration_since(UNIX_EPOCH).unwrap().as_micros() as u64;
+    bytes[20..28].copy_from_slice(&micros.to_le_bytes());
+    let body = bytes.len() - 64;
+    let digest = awsimple_core::sha512(&bytes[..body]);
+    bytes[body..].copy_from_slice(digest.as_bytes());
+    assert!(cache.write_slot(&slot, &bytes));
+}
+
+#[tokio::test]
+async fn cached_scan_stamped_in_the_future_is_stale() {
+    let access = access().await;
+    let (writer, dir) = table(&access, string_key("id")).await;
+    writer.put_item(&json!({"id": "a", "v": 1})).await.unwrap();
+    for life in [None, Some(Duration::from_secs(3600))] {
+        let mut builder = DynamoDbAccess::builder(&access, writer.table_name())
+            .cache_dir(dir.path())
+            .clock_skew(Duration::ZERO)
+            .mtime_window(Duration::ZERO);
+        if let Some(life) = life {
+            builder = builder.cache_life(life);
+        }
+        let db = builder.build().unwrap();
+        db.scan_table_cached_with::<Item>(&ScanOptions::new().invalidate_cache(true))
+            .await
+            .unwrap();
+        assert!(db.scan_table_cached::<Item>().await.unwrap().cache_hit);
+
+        // Slightly ahead (within the tolerance): still a hit.
+        restamp_cached_scan(&dir, SystemTime::now() + Duration::from_secs(20));
+        assert!(
+            db.scan_table_cached::<Item>().await.unwrap().cache_hit,
+            "within FUTURE_TOLERANCE ({life:?})"
+        );
+
+        // Far ahead (the clock was stepped back, or the file came from a clock far ahead): its
+        // age is unknown, so it is stale and the table is scanned again.
+        restamp_cached_scan(
+            &dir,
+            SystemTime::now() + awsimple_cache::FUTURE_TOLERANCE + Duration::from_secs(3600),
+        );
+        let scans = requests(&access, "Scan");
+        let far = db.scan_table_cached::<Item>().await.unwrap();
+        assert!(
+            !far.cache_hit,
+            "a stamp far in the future is stale ({life:?})"
+        );
+        assert_eq!(far.items.len(), 1);
+        assert_eq!(
+            requests(&access, "Scan"),
+            scans + 1,
+            "the table was scanned"
+        );
+        assert!(
+            db.scan_table_cached::<Item>().await.unwrap().cache_hit,
+            "rewritten with a true stamp"
+        );
+    }
+    writer.delete_table().await.unwrap();
+}
+
 #[tokio::test]
 async fn failed_scan_returns_no_data_and_writes_no_cache() {
     let access = access().await;
@@ -178,7 +249,7 @@ async fn metadata_record_is_the_shared_format() {
     let meta = DynamoDbAccess::new(&access, METADATA_TABLE).unwrap();
     let schema = meta.schema().await.unwrap();
     assert_eq!(schema.partition.name, "service");
-    assert_eq!(schema.partition.key_type, KeyType::String);
+    assert_eq!(schema.partition.attribute_type, AttributeType::String);
     assert_eq!(schema.sort.as_ref().unwrap().name, "name");
     let record: Item = meta
         .get_item(("dynamodb", db.table_name()))
@@ -275,7 +346,11 @@ async fn miv_tables_increase_monotonically() {
         .build()
         .unwrap();
     let miv = MivTable::new(db.clone());
-    assert!(miv.create_table("device", KeyType::String).await.unwrap());
+    assert!(
+        miv.create_table("device", AttributeType::String)
+            .await
+            .unwrap()
+    );
     let a = miv
         .put_item(&json!({"device": "d1", "n": 1}))
         .await
@@ -317,7 +392,7 @@ async fn dump_to_csv_has_scalar_columns_sorted_by_key() {
     let access = access().await;
     let (db, dir) = table(
         &access,
-        CreateTable::partition("p", KeyType::String).sort("n", KeyType::Number),
+        CreateTable::partition("p", AttributeType::String).sort("n", AttributeType::Number),
     )
     .await;
     db.put_items(&[

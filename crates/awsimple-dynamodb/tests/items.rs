@@ -6,7 +6,7 @@ mod common;
 use std::collections::{BTreeMap, HashMap};
 
 use awsimple_dynamodb::{
-    CreateTable, Direction, DynamoDbAccess, Error, Item, Key, KeyType, Query, ScanOptions,
+    AttributeType, CreateTable, Direction, DynamoDbAccess, Error, Item, Key, Query, ScanOptions,
     TableNamesOptions,
 };
 use awsimple_testkit::unique_name;
@@ -17,9 +17,9 @@ use serde_json::json;
 #[tokio::test]
 async fn tables_create_describe_list_delete() {
     let access = access().await;
-    let spec = CreateTable::partition("id", KeyType::String)
-        .sort("ts", KeyType::Number)
-        .secondary_index("email", KeyType::String);
+    let spec = CreateTable::partition("id", AttributeType::String)
+        .sort("ts", AttributeType::Number)
+        .secondary_index("email", AttributeType::String);
     let (db, _dir) = table(&access, spec.clone()).await;
     assert!(
         !db.create_table(&spec).await.unwrap(),
@@ -29,9 +29,12 @@ async fn tables_create_describe_list_delete() {
 
     let schema = db.schema().await.unwrap();
     assert_eq!(schema.partition.name, "id");
-    assert_eq!(schema.partition.key_type, KeyType::String);
+    assert_eq!(schema.partition.attribute_type, AttributeType::String);
     let sort = schema.sort.clone().unwrap();
-    assert_eq!((sort.name.as_str(), sort.key_type), ("ts", KeyType::Number));
+    assert_eq!(
+        (sort.name.as_str(), sort.attribute_type),
+        ("ts", AttributeType::Number)
+    );
     assert_eq!(schema.secondary_indexes.len(), 1);
     assert_eq!(schema.secondary_indexes[0].name, "email-index");
     assert_eq!(schema.secondary_indexes[0].partition.name, "email");
@@ -88,7 +91,7 @@ async fn invalid_input_is_rejected_before_any_request() {
 
     let (db, _dir) = table(
         &access,
-        CreateTable::partition("id", KeyType::String).sort("n", KeyType::Number),
+        CreateTable::partition("id", AttributeType::String).sort("n", AttributeType::Number),
     )
     .await;
     db.schema().await.unwrap();
@@ -250,7 +253,7 @@ struct Record {
 #[tokio::test]
 async fn typed_struct_round_trip_with_edge_values() {
     let access = access().await;
-    let (db, _dir) = table(&access, CreateTable::partition("id", KeyType::Number)).await;
+    let (db, _dir) = table(&access, CreateTable::partition("id", AttributeType::Number)).await;
     let inner = Inner {
         label: String::new(),
         weights: vec![0.1, -1.5e-7, 3.0],
@@ -298,7 +301,7 @@ async fn batch_put_of_1000_items_reads_every_item_back() {
     let access = access().await;
     let (db, _dir) = table(
         &access,
-        CreateTable::partition("p", KeyType::String).sort("n", KeyType::Number),
+        CreateTable::partition("p", AttributeType::String).sort("n", AttributeType::Number),
     )
     .await;
     let items: Vec<serde_json::Value> = (0..1000)
@@ -343,9 +346,9 @@ async fn queries_paginate_route_to_the_index_and_pick_ends() {
     let access = access().await;
     let (db, _dir) = table(
         &access,
-        CreateTable::partition("user", KeyType::String)
-            .sort("day", KeyType::String)
-            .secondary_index("email", KeyType::String),
+        CreateTable::partition("user", AttributeType::String)
+            .sort("day", AttributeType::String)
+            .secondary_index("email", AttributeType::String),
     )
     .await;
     let mut items = Vec::new();
@@ -407,24 +410,41 @@ async fn queries_paginate_route_to_the_index_and_pick_ends() {
 
     let before = requests(&access, "Query");
     let lowest: Item = db
-        .query_one(&Query::partition("ann"), Direction::Lowest)
+        .query_one(&Query::partition("ann").direction(Direction::Lowest))
         .await
         .unwrap()
         .unwrap();
     let highest: Item = db
-        .query_one(&Query::partition("ann"), Direction::Highest)
+        .query_one(&Query::partition("ann"))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(requests(&access, "Query") - before, 2, "one request each");
     assert_eq!(lowest["day"], "2024-01-01");
-    assert_eq!(highest["day"], "2024-02-30");
+    assert_eq!(
+        highest["day"], "2024-02-30",
+        "highest by default, as in Python"
+    );
     assert!(
-        db.query_one::<Item>(&Query::partition("nobody"), Direction::Highest)
+        db.query_one::<Item>(&Query::partition("nobody"))
             .await
             .unwrap()
             .is_none()
     );
+    // Queries are ascending by default; `direction` turns them around.
+    let ascending: Vec<Item> = db.query(&Query::partition("ann")).await.unwrap();
+    let descending: Vec<Item> = db
+        .query(
+            &Query::partition("ann")
+                .direction(Direction::Highest)
+                .page_size(7),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ascending[0]["day"], "2024-01-01");
+    assert_eq!(descending[0]["day"], "2024-02-30");
+    assert_eq!(descending.len(), ascending.len());
+    assert!(descending.iter().rev().eq(ascending.iter()));
     db.delete_table().await.unwrap();
 }
 
@@ -433,7 +453,7 @@ async fn scans_paginate_run_in_parallel_and_map_by_key() {
     let access = access().await;
     let (db, _dir) = table(
         &access,
-        CreateTable::partition("p", KeyType::String).sort("n", KeyType::Number),
+        CreateTable::partition("p", AttributeType::String).sort("n", AttributeType::Number),
     )
     .await;
     let items: Vec<serde_json::Value> = (0..60)
@@ -531,7 +551,11 @@ struct Blob {
 #[tokio::test]
 async fn binary_keys_and_attributes() {
     let access = access().await;
-    let (db, _dir) = table(&access, CreateTable::partition("key", KeyType::Binary)).await;
+    let (db, _dir) = table(
+        &access,
+        CreateTable::partition("key", AttributeType::Binary),
+    )
+    .await;
     let blob = Blob {
         key: Bytes(vec![0, 1, 2, 255]),
         payload: Bytes((0..=255).collect()),

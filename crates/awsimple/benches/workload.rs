@@ -241,7 +241,7 @@ async fn dynamodb(bench: &Bench) {
 /// no clock skew, since one machine writes and reads (the Python side is set alike), so a cached
 /// scan can hit right after the writes.
 async fn scan_handle(bench: &Bench, name: &str, cache: &str) -> awsimple::DynamoDbAccess {
-    use awsimple::dynamodb::{CreateTable, KeyType};
+    use awsimple::dynamodb::{AttributeType, CreateTable};
 
     let handle = awsimple::DynamoDbAccess::builder(&bench.access, name)
         .cache_dir(bench.folder.join(cache))
@@ -250,7 +250,7 @@ async fn scan_handle(bench: &Bench, name: &str, cache: &str) -> awsimple::Dynamo
         .build()
         .unwrap();
     handle
-        .create_table(&CreateTable::partition("id", KeyType::String))
+        .create_table(&CreateTable::partition("id", AttributeType::String))
         .await
         .unwrap();
     handle

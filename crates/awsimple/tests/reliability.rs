@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use awsimple::dynamodb::{CreateTable, DynamoDbAccess, Item, KeyType, ScanOptions};
+use awsimple::dynamodb::{AttributeType, CreateTable, DynamoDbAccess, Item, ScanOptions};
 use awsimple::s3::UploadOptions;
 use awsimple::{Error, S3Access};
 use awsimple_testkit::emulator::{self, EmulatorProcess, StartOptions};
@@ -183,7 +183,7 @@ async fn emulator_killed_during_a_download_leaves_no_partial_file() {
 
 async fn table(access: &awsimple::AwsAccess) -> DynamoDbAccess {
     let db = DynamoDbAccess::new(access, unique_name("rel")).unwrap();
-    db.create_table(&CreateTable::partition("id", KeyType::String))
+    db.create_table(&CreateTable::partition("id", AttributeType::String))
         .await
         .unwrap();
     db
@@ -226,7 +226,7 @@ async fn an_interrupted_scan_is_an_error_and_keeps_the_good_cache() {
         .mtime_window(Duration::ZERO)
         .build()
         .unwrap();
-    db.create_table(&CreateTable::partition("id", KeyType::String))
+    db.create_table(&CreateTable::partition("id", AttributeType::String))
         .await
         .unwrap();
     let items: Vec<_> = (0..50).map(|i| json!({"id": format!("i{i}")})).collect();
@@ -270,7 +270,7 @@ async fn two_writers_of_one_scan_cache_leave_a_readable_cache() {
             .unwrap()
     };
     let db = make();
-    db.create_table(&CreateTable::partition("id", KeyType::String))
+    db.create_table(&CreateTable::partition("id", AttributeType::String))
         .await
         .unwrap();
     let items: Vec<_> = (0..200)

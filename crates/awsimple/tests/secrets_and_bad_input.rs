@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType};
+use awsimple::dynamodb::{AttributeType, CreateTable, DynamoDbAccess};
 use awsimple::{AwsAccess, Error, S3Access, SnsAccess, SqsAccess};
 use awsimple_testkit::{emulator_endpoint, unique_name};
 use serde_json::json;
@@ -58,7 +58,7 @@ async fn a_full_run_never_shows_the_secret_or_the_token() {
         s3.read_string("missing").await.unwrap_err()
     ));
     let db = DynamoDbAccess::new(&access, unique_name("sec")).unwrap();
-    db.create_table(&CreateTable::partition("id", KeyType::String))
+    db.create_table(&CreateTable::partition("id", AttributeType::String))
         .await
         .unwrap();
     db.put_item(&json!({"id": "a"})).await.unwrap();
@@ -213,7 +213,7 @@ async fn bad_input_table() {
     ));
     let table = DynamoDbAccess::new(&endpoint_access, unique_name("keys")).unwrap();
     table
-        .create_table(&CreateTable::partition("id", KeyType::Number))
+        .create_table(&CreateTable::partition("id", AttributeType::Number))
         .await
         .unwrap();
     // Item checks need the key schema, which a handle asks for once (DescribeTable); after

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use awsimple::AwsAccess;
-use awsimple::dynamodb::{CreateTable, DynamoDbAccess, KeyType, Query};
+use awsimple::dynamodb::{AttributeType, CreateTable, DynamoDbAccess, Query};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -45,8 +45,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     inventory
         .create_table(
-            &CreateTable::partition("manufacturer", KeyType::String)
-                .sort("serial_number", KeyType::Number),
+            &CreateTable::partition("manufacturer", AttributeType::String)
+                .sort("serial_number", AttributeType::Number),
         )
         .await?;
 

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use awsimple::AwsAccess;
-use awsimple::dynamodb::{CreateTable, DynamoDbAccess, Item, KeyType};
+use awsimple::dynamodb::{AttributeType, CreateTable, DynamoDbAccess, Item};
 use serde_json::json;
 
 #[tokio::main]
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The e-mail address alone is the primary key: e-mails are unique to each user.
     let created = users
-        .create_table(&CreateTable::partition("email", KeyType::String))
+        .create_table(&CreateTable::partition("email", AttributeType::String))
         .await?;
     println!(
         "table users_example {}",

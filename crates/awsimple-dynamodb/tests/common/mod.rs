@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use awsimple_core::AwsAccess;
-use awsimple_dynamodb::{CreateTable, DynamoDbAccess, KeyType};
+use awsimple_dynamodb::{AttributeType, CreateTable, DynamoDbAccess};
 use awsimple_testkit::{emulator_access, unique_name};
 
 pub async fn access() -> AwsAccess {
@@ -33,7 +33,7 @@ pub fn reader(access: &AwsAccess, db: &DynamoDbAccess, dir: &tempfile::TempDir) 
 }
 
 pub fn string_key(name: &str) -> CreateTable {
-    CreateTable::partition(name, KeyType::String)
+    CreateTable::partition(name, AttributeType::String)
 }
 
 pub fn requests(access: &AwsAccess, operation: &str) -> u64 {
