@@ -45,6 +45,10 @@ pub enum Error {
         resource: String,
         /// What AWS said.
         message: String,
+        /// The underlying error: the SDK's, or a typed account of what failed (for example a
+        /// DynamoDB transaction's cancellation reasons).
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The input was rejected before any request was sent.

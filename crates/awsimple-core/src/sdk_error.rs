@@ -143,7 +143,11 @@ fn classify(answer: ServiceAnswer) -> Error {
         "BucketAlreadyExists" => Error::OwnedByAnother { resource },
         "ConditionalCheckFailedException"
         | "PreconditionFailed"
-        | "TransactionCanceledException" => Error::Precondition { resource, message },
+        | "TransactionCanceledException" => Error::Precondition {
+            resource,
+            message,
+            source: Some(source),
+        },
         // Credentials AWS does not accept.
         "InvalidClientTokenId"
         | "InvalidAccessKeyId"
@@ -195,7 +199,11 @@ fn classify(answer: ServiceAnswer) -> Error {
                 operation,
                 message,
             },
-            Some(412) => Error::Precondition { resource, message },
+            Some(412) => Error::Precondition {
+                resource,
+                message,
+                source: Some(source),
+            },
             Some(429) | Some(503) => Error::Throttled {
                 resource,
                 operation,

@@ -250,7 +250,9 @@ impl DynamoDbAccess {
     /// A failed condition names the item (and, for versioned writes, the version expected).
     pub(crate) fn write_failed(&self, err: Error, prepared: &PreparedWrite) -> Error {
         match err {
-            Error::Precondition { message, .. } => {
+            Error::Precondition {
+                message, source, ..
+            } => {
                 let message = match (prepared.based_on, self.version_attribute()) {
                     (Some(read), Some(attribute)) => {
                         version::conflict_message(attribute, read, prepared.own_condition)
@@ -260,6 +262,7 @@ impl DynamoDbAccess {
                 Error::Precondition {
                     resource: format!("item {} in {}", prepared.key, self.resource()),
                     message,
+                    source,
                 }
             }
             other => other,

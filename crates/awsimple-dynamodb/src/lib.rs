@@ -70,10 +70,12 @@
 //      scan_cache (access, metadata, scan, codec, clock), csv (access, scan),
 //      miv (access, items, query, clock)
 //   8. locking: update_item_retrying (access, update, version),
-//      transaction (access, metadata, expr, items, update, version)
+//      cancellation (the typed reasons of a cancelled transaction)
+//      transaction (access, cancellation, metadata, expr, items, update, version)
 mod access;
 mod batch;
 mod builder;
+mod cancellation;
 mod clock;
 mod codec;
 mod csv;
@@ -97,6 +99,7 @@ mod version;
 pub use access::DynamoDbAccess;
 pub use awsimple_core::{AwsAccess, Error, Result};
 pub use builder::{DEFAULT_CLOCK_SKEW, DEFAULT_MTIME_WINDOW, DynamoDbAccessBuilder};
+pub use cancellation::{CanceledEntry, TransactionCanceled};
 pub use expr::{Condition, Update};
 pub use item::{AttributeType, Item, Key, KeyValue, MAX_ITEM_SIZE, RawItem, raw_item_to_json};
 pub use items::{DeleteItemOptions, PutItemOptions};

@@ -113,6 +113,7 @@ impl DynamoDbAccess {
                             message: format!(
                                 "another writer changed the item during each of {attempt} attempts (optimistic locking on {attribute:?}): giving up"
                             ),
+                            source: None,
                         });
                     }
                 }

@@ -8,14 +8,14 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_get_items::TransactGetItemsError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, Delete, Get, Put, TransactGetItem, TransactWriteItem,
-    Update as SdkUpdate,
+    ConditionCheck, Delete, Get, Put, TransactGetItem, TransactWriteItem, Update as SdkUpdate,
 };
 use awsimple_core::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
+use crate::cancellation::{EntryLabel, cancelled};
 use crate::expr::{Condition, Update};
 use crate::item::{self, Key, RawItem};
 use crate::items::{DeleteItemOptions, PreparedWrite, PutItemOptions};
@@ -45,7 +45,7 @@ pub const MAX_TRANSACTION_ITEMS: usize = 100;
 /// match accounts.transact_write(&transfer).await {
 ///     Ok(()) => println!("moved"),
 ///     // The resource names the entry (0-based) and item whose condition failed.
-///     Err(Error::Precondition { resource, message }) => println!("not moved: {resource}: {message}"),
+///     Err(Error::Precondition { resource, message, .. }) => println!("not moved: {resource}: {message}"),
 ///     Err(e) => return Err(e),
 /// }
 /// # Ok(()) }
@@ -182,12 +182,6 @@ impl TransactGet {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-}
-
-/// What the error of a cancelled transaction says about entry `index`.
-struct EntryLabel {
-    index: usize,
-    text: String,
 }
 
 fn check_size(count: usize, what: &str) -> Result<()> {
@@ -476,73 +470,4 @@ fn write_item(
         ),
     }
     .build())
-}
-
-/// Cancellation codes that say "try again later", not "this cannot happen".
-const TRANSIENT_CODES: &[&str] = &[
-    "TransactionConflict",
-    "ThrottlingError",
-    "ProvisionedThroughputExceeded",
-    "RequestLimitExceeded",
-];
-
-/// The error of a cancelled transaction, naming its entries from DynamoDB's cancellation
-/// reasons (one per entry, in entry order; `None` for entries that were not the cause);
-/// `versioned(i)` explains a failed version check of entry `i`. Other errors pass unchanged.
-fn cancelled(
-    err: Error,
-    reasons: Option<Vec<CancellationReason>>,
-    labels: &[EntryLabel],
-    operation: &'static str,
-    versioned: impl Fn(usize) -> Option<String>,
-) -> Error {
-    let Some(reasons) = reasons else {
-        return err;
-    };
-    let failed: Vec<(&EntryLabel, &str, String)> = labels
-        .iter()
-        .zip(&reasons)
-        .filter_map(|(label, reason)| {
-            let code = reason.code().unwrap_or("None");
-            (code != "None").then(|| {
-                let said = reason.message().unwrap_or("no message");
-                let message = match (code, versioned(label.index)) {
-                    ("ConditionalCheckFailed", Some(version)) => format!("{code}: {version}"),
-                    _ => format!("{code}: {said}"),
-                };
-                (label, code, message)
-            })
-        })
-        .collect();
-    let Some(first) = failed
-        .iter()
-        .find(|(_, code, _)| *code == "ConditionalCheckFailed")
-        .or(failed.first())
-    else {
-        return err;
-    };
-    let others: Vec<String> = failed
-        .iter()
-        .filter(|(label, _, _)| label.index != first.0.index)
-        .map(|(label, _, message)| format!("entry {} ({}): {message}", label.index, label.text))
-        .collect();
-    let mut message = first.2.clone();
-    if !others.is_empty() {
-        message = format!("{message}; also cancelled: {}", others.join("; "));
-    }
-    let resource = format!(
-        "entry {} of the transaction ({})",
-        first.0.index, first.0.text
-    );
-    if failed
-        .iter()
-        .all(|(_, code, _)| TRANSIENT_CODES.contains(code))
-    {
-        return Error::Throttled {
-            resource,
-            operation,
-            message,
-        };
-    }
-    Error::Precondition { resource, message }
 }

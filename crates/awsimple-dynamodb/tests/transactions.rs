@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use awsimple_dynamodb::{
     AttributeType, Condition, CreateTable, DeleteItemOptions, DynamoDbAccess, Error, Item,
-    MAX_TRANSACTION_ITEMS, PutItemOptions, TransactGet, TransactWrite, Update,
+    MAX_TRANSACTION_ITEMS, PutItemOptions, TransactGet, TransactWrite, TransactionCanceled, Update,
 };
 use common::{access, requests, string_key, table};
 use serde::{Deserialize, Serialize};
@@ -110,7 +110,9 @@ async fn write_transactions_commit_all_or_nothing_across_tables() {
         .put(&audit, &json!({"id": "bob", "n": 2, "amount": -100}));
     let err = accounts.transact_write(&overdraw).await.unwrap_err();
     match &err {
-        Error::Precondition { resource, message } => {
+        Error::Precondition {
+            resource, message, ..
+        } => {
             assert!(
                 resource.starts_with("entry 1 of the transaction"),
                 "{resource}"
@@ -121,6 +123,14 @@ async fn write_transactions_commit_all_or_nothing_across_tables() {
         }
         other => panic!("expected a precondition error, got {other:?}"),
     }
+    // The same, typed: the cancellation reasons are the error's source.
+    let why = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<TransactionCanceled>())
+        .expect("the typed cancellation reasons");
+    assert_eq!(why.entries.len(), 1, "{why:?}");
+    assert_eq!(why.entries[0].index, 1);
+    assert_eq!(why.entries[0].code, "ConditionalCheckFailed");
+    assert!(why.entries[0].item.contains("\"bob\""), "{why:?}");
     let alice: Account = accounts.get_item("alice").await.unwrap().unwrap();
     assert_eq!(alice.balance, 70, "nothing was written");
     assert_eq!(audit.scan_table::<Item>().await.unwrap().len(), 2);
@@ -248,7 +258,9 @@ async fn optimistic_locking_prevents_a_lost_update() {
     locked.put_item(&a).await.unwrap();
     let err = locked.put_item(&b).await.unwrap_err();
     match &err {
-        Error::Precondition { resource, message } => {
+        Error::Precondition {
+            resource, message, ..
+        } => {
             assert!(resource.contains("\"acc\""), "{resource}");
             assert!(message.contains("version 1"), "{message}");
         }
@@ -442,7 +454,9 @@ async fn a_conflicting_write_between_read_and_update_is_retried() {
         .await
         .unwrap_err();
     match &err {
-        Error::Precondition { resource, message } => {
+        Error::Precondition {
+            resource, message, ..
+        } => {
             assert!(resource.contains("\"acc\""), "{resource}");
             assert!(message.contains("3 attempts"), "{message}");
         }

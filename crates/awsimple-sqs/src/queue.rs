@@ -39,6 +39,7 @@ impl SqsAccess {
                         message: "the queue was deleted less than 60 s ago; SQS lets it be \
                                   created again after a minute"
                             .to_owned(),
+                        source: Some(Box::new(e)),
                     }
                 } else {
                     e
