@@ -74,6 +74,7 @@
 //      transaction (access, cancellation, metadata, expr, items, update, version)
 mod access;
 mod batch;
+mod binary;
 mod builder;
 mod cancellation;
 mod clock;
@@ -98,13 +99,14 @@ mod version;
 
 pub use access::DynamoDbAccess;
 pub use awsimple_core::{AwsAccess, Error, Result};
+pub use binary::Binary;
 pub use builder::{DEFAULT_CLOCK_SKEW, DEFAULT_MTIME_WINDOW, DynamoDbAccessBuilder};
 pub use cancellation::{CanceledEntry, TransactionCanceled};
 pub use expr::{Condition, Update};
 pub use item::{AttributeType, Item, Key, KeyValue, MAX_ITEM_SIZE, RawItem, raw_item_to_json};
 pub use items::{DeleteItemOptions, PutItemOptions};
 pub use metadata::{METADATA_TABLE, record_use, recorded_use};
-pub use miv::{MIV_ATTRIBUTE, MivTable};
+pub use miv::{MIV_ATTRIBUTE, MivTable, get_time_us, miv_us_to_timestamp};
 pub use query::{Direction, Query};
 pub use scan::ScanOptions;
 pub use scan_cache::CachedScan;

@@ -1,5 +1,7 @@
 //! MIV tables: a sort key `mivui` that increases monotonically per partition.
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use aws_sdk_dynamodb::types::AttributeValue;
 use awsimple_core::{Error, Result};
 use serde::Serialize;
@@ -12,6 +14,18 @@ use crate::schema::CreateTable;
 
 /// The sort key of MIV tables: microseconds since the epoch, as an integer.
 pub const MIV_ATTRIBUTE: &str = "mivui";
+
+/// Now, in microseconds since the epoch: the `mivui` a write made now gets (Python's
+/// `get_time_us()`).
+pub fn get_time_us() -> u64 {
+    crate::clock::epoch_micros(SystemTime::now())
+}
+
+/// The moment a `mivui` value stands for (Python's `miv_us_to_timestamp`, which gives the same
+/// moment as float seconds: `t.duration_since(UNIX_EPOCH)?.as_secs_f64()`).
+pub fn miv_us_to_timestamp(miv: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros(miv)
+}
 
 /// A table whose sort key `mivui` is a monotonically increasing value (microseconds since the
 /// epoch) per partition: ordered writes and "most senior item" reads, as Python's
@@ -60,6 +74,13 @@ impl MivTable {
     /// value + 1 when that is not below now (a writer whose clock is ahead came before), so
     /// values increase within a partition. Returns the `mivui` given to the item.
     pub async fn put_item<T: Serialize + ?Sized>(&self, item: &T) -> Result<u64> {
+        self.put_item_at(item, get_time_us()).await
+    }
+
+    /// [`MivTable::put_item`] with the time of your choice, in microseconds since the epoch
+    /// (Python's `put_item(item, time_us)`): the item gets `time_us`, or the partition's most
+    /// senior value + 1 when that is not below it.
+    pub async fn put_item_at<T: Serialize + ?Sized>(&self, item: &T, time_us: u64) -> Result<u64> {
         let schema = self.db.schema().await?;
         let mut raw = item::to_raw_item(item, self.db.resource())?;
         let partition = raw
@@ -82,10 +103,9 @@ impl MivTable {
                 Some(AttributeValue::N(n)) => n.parse::<u64>().ok(),
                 _ => None,
             });
-        let now = crate::clock::epoch_micros(std::time::SystemTime::now());
         let miv = match senior {
-            Some(s) if s >= now => s + 1,
-            _ => now,
+            Some(s) if s >= time_us => s + 1,
+            _ => time_us,
         };
         raw.insert(MIV_ATTRIBUTE.to_owned(), AttributeValue::N(miv.to_string()));
         self.db.put_raw_checked(raw).await?;

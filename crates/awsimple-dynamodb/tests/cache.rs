@@ -384,6 +384,70 @@ async fn miv_tables_increase_monotonically() {
     );
     miv.delete_item("d1", a).await.unwrap();
     assert_eq!(db.scan_table::<Item>().await.unwrap().len(), 3);
+
+    // Python's time_us argument, get_time_us() and miv_us_to_timestamp().
+    let before = awsimple_dynamodb::get_time_us();
+    let chosen = miv
+        .put_item_at(&json!({"device": "d3", "n": 5}), 1_700_000_000_000_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        chosen, 1_700_000_000_000_000,
+        "an empty partition takes the time given"
+    );
+    let behind = miv
+        .put_item_at(&json!({"device": "d3", "n": 6}), 1_600_000_000_000_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        behind,
+        chosen + 1,
+        "a time behind the senior value is moved past it"
+    );
+    assert!(awsimple_dynamodb::get_time_us() >= before);
+    let when = awsimple_dynamodb::miv_us_to_timestamp(chosen);
+    assert_eq!(
+        when.duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64(),
+        1_700_000_000.0
+    );
+    db.delete_table().await.unwrap();
+}
+
+#[tokio::test]
+async fn binary_attributes_are_stored_as_b() {
+    use awsimple_dynamodb::{AttributeValue, Binary};
+    let access = common::access().await;
+    let db = DynamoDbAccess::new(&access, awsimple_testkit::unique_name("bin")).unwrap();
+    db.create_table(&CreateTable::partition("id", AttributeType::String))
+        .await
+        .unwrap();
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Doc {
+        id: String,
+        data: Binary,
+    }
+    let doc = Doc {
+        id: "x".into(),
+        data: Binary::from(vec![0_u8, 1, 255]),
+    };
+    db.put_item(&doc).await.unwrap();
+    let back: Doc = db.get_item("x").await.unwrap().unwrap();
+    assert_eq!(back, doc);
+    // Stored as a B attribute, not a list of numbers.
+    let raw = db
+        .client()
+        .get_item()
+        .table_name(db.table_name())
+        .key("id", AttributeValue::S("x".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(raw.item().unwrap().get("data"), Some(AttributeValue::B(_))),
+        "{raw:?}"
+    );
     db.delete_table().await.unwrap();
 }
 
