@@ -82,7 +82,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("t-1: alice paid bob 30");
     // Bob cannot pay 500: the transaction is cancelled, nothing is written, the error says why.
     match transfer(&accounts, &transfers, "t-2", ("bob", "alice", 500)).await {
-        Err(Error::Precondition { resource, message }) => {
+        Err(Error::Precondition {
+            resource, message, ..
+        }) => {
             println!("t-2 cancelled: {resource}: {message}");
         }
         other => return Err(format!("t-2 should have been cancelled: {other:?}").into()),
