@@ -59,9 +59,16 @@ async fn the_default_stream_is_hostname_and_username() {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".to_owned());
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "user".to_owned());
+    // Python's getpass.getuser(): the variables in this order, then the password database
+    // (asked here through `id -un`).
+    let user = ["LOGNAME", "USER", "LNAME", "USERNAME"]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find(|name| !name.is_empty())
+        .unwrap_or_else(|| {
+            let out = std::process::Command::new("id").arg("-un").output().unwrap();
+            String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        });
     let expected = format!("{host}-{user}").replace([':', '*'], "_");
     assert_eq!(logs.log_stream_name(), expected);
     logs.put("hello").await.unwrap();
