@@ -66,7 +66,10 @@ async fn the_default_stream_is_hostname_and_username() {
         .filter_map(|var| std::env::var(var).ok())
         .find(|name| !name.is_empty())
         .unwrap_or_else(|| {
-            let out = std::process::Command::new("id").arg("-un").output().unwrap();
+            let out = std::process::Command::new("id")
+                .arg("-un")
+                .output()
+                .unwrap();
             String::from_utf8(out.stdout).unwrap().trim().to_owned()
         });
     let expected = format!("{host}-{user}").replace([':', '*'], "_");
