@@ -170,7 +170,7 @@ fn test() -> Result {
 
     step("cargo test --workspace --all-features (against the emulator)");
     let mut command = cargo();
-    command.args(["test", "--workspace", "--all-features"]);
+    command.args(["test", "--workspace", "--all-features", "--no-fail-fast"]);
     emulator_env(&mut command, emulator.endpoint(), &run_id);
     let tests = run(&mut command, "cargo test");
 

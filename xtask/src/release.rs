@@ -260,6 +260,7 @@ awsimple-s3 = { path = "crates/awsimple-s3", version = "0.1.0" }
 awsimple-dynamodb = { path = "crates/awsimple-dynamodb", version = "0.1.0" }
 awsimple-sns = { path = "crates/awsimple-sns", version = "0.1.0", default-features = false }
 awsimple-sqs = { path = "crates/awsimple-sqs", version = "0.1.0" }
+awsimple-logs = { path = "crates/awsimple-logs", version = "0.1.0" }
 awsimple = { path = "crates/awsimple", version = "0.1.0", default-features = false }
 awsimple-testkit = { path = "crates/awsimple-testkit", version = "0.1.0" }
 aws-config = { version = "1.8", features = ["behavior-version-latest"] }
