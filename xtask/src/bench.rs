@@ -8,7 +8,9 @@
 //! (both sides, ratios) to FILE. A line named `<operation>.sdk_floor` is the bare SDK sending the
 //! same requests as `<operation>`: its ratio is against Python's `<operation>`, the best any
 //! client could do on this emulator. `--scan-items N` adds a cached scan of an N-item table
-//! (Rust only): the first scan, then cache hits.
+//! (Rust only): the first scan, then cache hits. `s3.sync_up_1000` (1000 small files to a new
+//! prefix) and `s3.sync_up_unchanged_1000` (the same tree again: one listing page) are Rust
+//! only too (Python `awsimple` 8 has no folder sync); `--only s3.sync_up` runs just them.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! Simple async Amazon S3: buckets; strings, lines, bytes and JSON; files up and down with
 //! content identities shared with the Python package, skipped unchanged uploads, verified and
 //! atomic downloads, multipart and parallel ranged transfers, and a local content-addressed
-//! cache (`download_cached`).
+//! cache (`download_cached`); folders synced by content both ways (`sync_up`, `sync_down`).
 //!
 //! Part of [awsimple](https://crates.io/crates/awsimple).
 //!
@@ -50,6 +50,7 @@
 //   3. object (access, names, identity, verify)
 //   4. lister (object), upload (builder, object, local), download (builder, object, verify,
 //      local)
+//   5. sync (upload, download, object, identity, names, local)
 mod access;
 mod bucket;
 mod builder;
@@ -60,6 +61,7 @@ mod lister;
 mod local;
 mod names;
 mod object;
+mod sync;
 mod upload;
 mod verify;
 
@@ -73,4 +75,5 @@ pub use download::DownloadStatus;
 pub use identity::{Identity, SHA512_METADATA};
 pub use names::{json_key, key_to_relative_path, validate_bucket_name, validate_key};
 pub use object::S3ObjectMetadata;
+pub use sync::{SYNC_MANIFEST, SkipReason, SyncOptions, SyncReport, SyncSkip};
 pub use verify::Verification;

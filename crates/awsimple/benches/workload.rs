@@ -476,6 +476,7 @@ async fn s3(bench: &Bench) {
             },
         )
         .await;
+    sync(bench, &s3).await;
     if !bench.large {
         return;
     }
@@ -546,6 +547,48 @@ async fn s3(bench: &Bench) {
             )
             .await;
     }
+}
+
+/// Folder sync of 1000 small files: a first upload (to a new prefix each repeat), and a sync of
+/// the unchanged tree (one listing page: the manifest knows every object).
+async fn sync(bench: &Bench, s3: &awsimple::S3Access) {
+    const FILES: usize = 1000;
+    if !bench.selected("s3.sync_up") {
+        return;
+    }
+    let tree = bench.folder.join("sync-tree");
+    for i in 0..FILES {
+        let path = tree.join(format!("d{}", i % 10)).join(format!("f{i}.txt"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, format!("file {i}")).unwrap();
+    }
+    let round = std::sync::atomic::AtomicUsize::new(0);
+    bench
+        .measure(
+            "s3.sync_up_1000",
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                let n = round.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let report = s3.sync_up(&tree, &format!("sync/{n}")).await.unwrap();
+                assert_eq!(report.uploaded.len(), FILES);
+            },
+        )
+        .await;
+    s3.sync_up(&tree, "sync/base").await.unwrap();
+    bench
+        .measure(
+            "s3.sync_up_unchanged_1000",
+            bench.repeats,
+            "1 listing page, no HEAD",
+            async || {},
+            || async {
+                let report = s3.sync_up(&tree, "sync/base").await.unwrap();
+                assert_eq!(report.unchanged.len(), FILES);
+            },
+        )
+        .await;
 }
 
 async fn sns(bench: &Bench) {

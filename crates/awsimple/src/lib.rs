@@ -57,6 +57,10 @@ pub use awsimple_logs::LogsAccess;
 #[cfg_attr(docsrs, doc(cfg(feature = "pubsub")))]
 pub mod pubsub;
 
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
+
 /// The handles and the error type, for `use awsimple::prelude::*`.
 pub mod prelude {
     pub use awsimple_core::{AwsAccess, Error, Result};
