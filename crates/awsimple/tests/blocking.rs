@@ -47,6 +47,20 @@ fn s3_objects_round_trip() {
     assert!(!s3.object_exists("hello.txt").unwrap());
     let missing = s3.read_string("hello.txt").unwrap_err();
     assert!(missing.is_not_found(), "{missing}");
+
+    // Directory sync, both ways; the second sync_up transfers nothing.
+    let tree = folder.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).unwrap();
+    std::fs::write(tree.join("a.txt"), "a").unwrap();
+    std::fs::write(tree.join("sub").join("b.txt"), "b").unwrap();
+    assert_eq!(s3.sync_up(&tree, "tree").unwrap().uploaded.len(), 2);
+    assert!(s3.sync_up(&tree, "tree").unwrap().uploaded.is_empty());
+    let copy = folder.path().join("copy");
+    assert_eq!(s3.sync_down("tree", &copy).unwrap().downloaded.len(), 2);
+    assert_eq!(
+        std::fs::read_to_string(copy.join("sub").join("b.txt")).unwrap(),
+        "b"
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]

@@ -9,7 +9,9 @@ use serde::de::DeserializeOwned;
 
 use super::{AwsAccess, run};
 use crate::Result;
-use crate::s3::{DownloadOptions, DownloadStatus, S3ObjectMetadata, UploadOptions};
+use crate::s3::{
+    DownloadOptions, DownloadStatus, S3ObjectMetadata, SyncOptions, SyncReport, UploadOptions,
+};
 
 /// One S3 bucket: the blocking form of [`crate::S3Access`], whose methods it runs. Cheap to
 /// clone. Options (cache, multipart sizes) go through the async builder and `From`.
@@ -201,5 +203,35 @@ impl S3Access {
         options: &DownloadOptions,
     ) -> Result<DownloadStatus> {
         run(self.inner.download_cached_with(key, dest, options))
+    }
+
+    /// See [`crate::S3Access::sync_up`].
+    pub fn sync_up(&self, local_dir: impl AsRef<Path>, prefix: &str) -> Result<SyncReport> {
+        run(self.inner.sync_up(local_dir, prefix))
+    }
+
+    /// See [`crate::S3Access::sync_up_with`].
+    pub fn sync_up_with(
+        &self,
+        local_dir: impl AsRef<Path>,
+        prefix: &str,
+        options: &SyncOptions,
+    ) -> Result<SyncReport> {
+        run(self.inner.sync_up_with(local_dir, prefix, options))
+    }
+
+    /// See [`crate::S3Access::sync_down`].
+    pub fn sync_down(&self, prefix: &str, local_dir: impl AsRef<Path>) -> Result<SyncReport> {
+        run(self.inner.sync_down(prefix, local_dir))
+    }
+
+    /// See [`crate::S3Access::sync_down_with`].
+    pub fn sync_down_with(
+        &self,
+        prefix: &str,
+        local_dir: impl AsRef<Path>,
+        options: &SyncOptions,
+    ) -> Result<SyncReport> {
+        run(self.inner.sync_down_with(prefix, local_dir, options))
     }
 }
