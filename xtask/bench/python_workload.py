@@ -103,6 +103,7 @@ def s3(folder: Path):
         lambda: None,
         lambda _: [s3.download_cached("cached/small.bin", dests / f"d{i}.bin") for i in range(N)],
     )
+    sync(s3, folder)
     if not LARGE:
         return
     for mib in (64, 256):
@@ -171,6 +172,33 @@ def sns(folder: Path):
     topic = SNSAccess(f"pybench-{RUN}", auto_create=True)
     topic.create_topic()
     measure("sns.publish", REPEATS, lambda: None, lambda _: [topic.publish(f"message {i}") for i in range(N)])
+
+
+def sync(s3, folder: Path):
+    """Python awsimple has no directory sync: the same 1000-file tree as the Rust
+    `s3.sync_up_*` lines, uploaded file by file with `upload` (which skips unchanged content
+    after a HEAD per file)."""
+    files = 1000
+    tree = folder / "sync-tree"
+    for i in range(files):
+        path = tree / f"d{i % 10}" / f"f{i}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"file {i}")
+    paths = sorted(p for p in tree.rglob("*") if p.is_file())
+    rounds = [0]
+
+    def upload_all(prefix, force):
+        for p in paths:
+            s3.upload(p, f"{prefix}/{p.relative_to(tree).as_posix()}", force=force)
+
+    def fresh(_):
+        rounds[0] += 1
+        upload_all(f"sync/{rounds[0]}", True)
+
+    measure("s3.sync_up_1000", REPEATS, lambda: None, fresh, "upload file by file")
+    if not ONLY or "s3.sync_up_unchanged_1000".startswith(ONLY):
+        upload_all("sync/base", True)
+    measure("s3.sync_up_unchanged_1000", REPEATS, lambda: None, lambda _: upload_all("sync/base", False), "upload file by file, each skipped")
 
 
 def main():
