@@ -5,7 +5,7 @@ use std::time::Duration;
 use awsimple_core::{Error, Result};
 
 /// Largest message body, in bytes, awsimple sends by default (SQS's classic 256 KiB limit;
-/// raise it with [`SqsAccessBuilder::max_message_size`] for queues configured larger).
+/// raise it with [`SqsAccessBuilder::max_message_size`](crate::SqsAccessBuilder::max_message_size) for queues configured larger).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 256 * 1024;
 /// Messages per SQS batch request.
 pub const BATCH_SIZE: usize = 10;
