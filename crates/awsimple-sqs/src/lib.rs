@@ -30,12 +30,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // One file per concern; the operation files add `impl SqsAccess` blocks. Files use only files
-// of a lower layer (no circles):
+// of a lower layer, by `use crate::..` or by calling methods another file defines (no circles):
 //   1. names, message, visibility
-//   2. access (the handle, its URL cache, the one way it calls SQS)
+//   2. access (the handle, its URL cache, the one way it calls SQS; visibility)
 //   3. builder (access, names, visibility), queue (access)
-//   4. policy (access; uses queue's methods), send (access, message, names)
-//   5. receive (access, message, names, send, visibility), stream (access, message, names)
+//   4. policy (access, queue), send (access, message, names, queue)
+//   5. receive (access, message, names, queue, send, visibility)
+//   6. stream (access, message, names, queue, receive)
 mod access;
 mod builder;
 mod message;
