@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_s3::types::Object;
 use awsimple_core::{Error, Result};
 use futures::{StreamExt, TryStreamExt};
 
@@ -14,8 +15,23 @@ const DIR_CONCURRENCY: usize = 32;
 impl S3Access {
     /// Every key under `prefix`, across all pages, sorted.
     pub async fn keys(&self, prefix: &str) -> Result<Vec<String>> {
-        let resource = format!("s3://{}/{prefix}*", self.inner.bucket);
         let mut keys = Vec::new();
+        self.list_objects(prefix, |object| {
+            keys.extend(object.key().map(str::to_owned));
+        })
+        .await?;
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// Calls `each` with every object under `prefix`, page by page (one ListObjectsV2 per
+    /// 1000 keys).
+    pub(crate) async fn list_objects(
+        &self,
+        prefix: &str,
+        mut each: impl FnMut(&Object),
+    ) -> Result<()> {
+        let resource = format!("s3://{}/{prefix}*", self.inner.bucket);
         let mut pages = self
             .inner
             .client
@@ -30,14 +46,9 @@ impl S3Access {
             })
             .await?
         {
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_owned)),
-            );
+            page.contents().iter().for_each(&mut each);
         }
-        keys.sort();
-        Ok(keys)
+        Ok(())
     }
 
     /// Metadata of every object under `prefix`: one LIST per 1000 keys, then the HEADs (for

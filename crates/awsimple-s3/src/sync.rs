@@ -16,7 +16,7 @@ use md5::Digest as _;
 use serde::{Deserialize, Serialize};
 use tracing::debug;
 
-use crate::access::{S3, S3Access};
+use crate::access::S3Access;
 use crate::builder::{DEFAULT_CONCURRENCY, Progress, UploadOptions, report};
 use crate::identity::Crc64;
 use crate::local::blocking_err;
@@ -558,38 +558,23 @@ impl S3Access {
 
     /// Every object under `prefix` with its ETag and size (the ListObjectsV2 pages only).
     async fn list_for_sync(&self, prefix: &str) -> Result<BTreeMap<String, Listed>> {
-        let resource = format!("s3://{}/{prefix}*", self.inner.bucket);
         let mut objects = BTreeMap::new();
-        let mut pages = self
-            .inner
-            .client
-            .list_objects_v2()
-            .bucket(&self.inner.bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = S3
-            .call("ListObjectsV2", &resource, async {
-                pages.next().await.transpose()
-            })
-            .await?
-        {
-            for object in page.contents() {
-                if let Some(key) = object.key() {
-                    objects.insert(
-                        key.to_owned(),
-                        Listed {
-                            etag: object
-                                .e_tag()
-                                .unwrap_or_default()
-                                .trim_matches('"')
-                                .to_owned(),
-                            size: object.size().unwrap_or(0).max(0) as u64,
-                        },
-                    );
-                }
+        self.list_objects(prefix, |object| {
+            if let Some(key) = object.key() {
+                objects.insert(
+                    key.to_owned(),
+                    Listed {
+                        etag: object
+                            .e_tag()
+                            .unwrap_or_default()
+                            .trim_matches('"')
+                            .to_owned(),
+                        size: object.size().unwrap_or(0).max(0) as u64,
+                    },
+                );
             }
-        }
+        })
+        .await?;
         Ok(objects)
     }
 
