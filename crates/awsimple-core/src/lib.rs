@@ -36,6 +36,7 @@ mod call;
 mod error;
 mod hash;
 mod host;
+mod json;
 mod metrics;
 pub mod paths;
 mod sdk_error;
@@ -53,6 +54,7 @@ pub use call::{Found, Service};
 pub use error::{BoxError, Error, Result};
 pub use hash::{Sha512Digest, Sha512Hasher, sha512, sha512_file, sha512_file_async};
 pub use host::{default_node_name, directory_size, disk_free, host_name, user_name};
+pub use json::{to_json_finite, to_python_json};
 pub use metrics::RequestCounter;
 
 /// The version of the awsimple crates (they share one version).

@@ -18,7 +18,7 @@ use crate::access::{S3, S3Access};
 use crate::builder::{DownloadOptions, Progress, report};
 use crate::deadline::Deadline;
 use crate::local::{blocking_err, still_names, write_all_at};
-use crate::names::{json_key, key_to_relative_path, validate_key};
+use crate::names::{checked_json_key, key_to_relative_path, validate_key};
 use crate::object::S3ObjectMetadata;
 use crate::verify::{ContentCheck, Expected, Verification, body_error, sdk_checksum_name};
 
@@ -209,7 +209,7 @@ impl S3Access {
         &self,
         key: &str,
     ) -> Result<(T, DownloadStatus)> {
-        let key = json_key(key);
+        let key = checked_json_key(key)?;
         let folder = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
         let path = folder.path().join("object.json");
         let status = self.download_cached(&key, &path).await?;

@@ -5,9 +5,17 @@ use std::path::{Component, PathBuf};
 
 use awsimple_core::{Error, Result};
 
+/// Prefixes S3 reserves (`sthree-` covers `sthree-configurator`).
+const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
+/// Suffixes S3 reserves: access point aliases (`-s3alias`), Object Lambda access point aliases
+/// (`--ol-s3`), Multi-Region Access Points (`.mrap`), directory buckets (`--x-s3`) and table
+/// buckets (`--table-s3`).
+const RESERVED_SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
 /// Checks a bucket name: 3 to 63 characters of lower-case letters, digits, `-` and `.`,
-/// starting and ending with a letter or digit, no `..`, not shaped like an IP address, and
-/// none of the prefixes and suffixes S3 reserves.
+/// starting and ending with a letter or digit, no `..`, not shaped like an IP address (four
+/// dot-separated groups of digits, `192.168.05.004` too), and none of the prefixes and
+/// suffixes S3 reserves (general purpose bucket naming rules).
 pub fn validate_bucket_name(name: &str) -> Result<()> {
     let what = || format!("S3 bucket name {name:?}");
     let reason = if !(3..=63).contains(&name.len()) {
@@ -23,11 +31,12 @@ pub fn validate_bucket_name(name: &str) -> Result<()> {
         Some("must start and end with a letter or digit")
     } else if name.contains("..") {
         Some("must not contain '..'")
-    } else if name.parse::<std::net::Ipv4Addr>().is_ok() {
+    } else if looks_like_ip_address(name) {
         Some("must not look like an IP address")
-    } else if name.starts_with("xn--") || name.starts_with("sthree-") || name.ends_with("-s3alias")
-    {
-        Some("uses a prefix or suffix S3 reserves")
+    } else if RESERVED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+        Some("starts with a prefix S3 reserves (xn--, sthree-, amzn-s3-demo-)")
+    } else if RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+        Some("ends with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)")
     } else {
         None
     };
@@ -35,6 +44,16 @@ pub fn validate_bucket_name(name: &str) -> Result<()> {
         Some(reason) => Err(Error::invalid(what(), reason)),
         None => Ok(()),
     }
+}
+
+/// Four dot-separated labels of digits only (what S3 refuses as "formatted as an IP address",
+/// leading zeros and values over 255 included).
+fn looks_like_ip_address(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.len() == 4
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Checks an object key: 1 to 1024 bytes of UTF-8.
@@ -85,6 +104,14 @@ pub fn key_to_relative_path(key: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The checked JSON key of `key`: an empty key is refused (it would become `.json`).
+pub(crate) fn checked_json_key(key: &str) -> Result<String> {
+    validate_key(key)?;
+    let key = json_key(key);
+    validate_key(&key)?;
+    Ok(key)
+}
+
 /// `key` with `.json` appended when missing.
 pub fn json_key(key: &str) -> String {
     if key.ends_with(".json") {
@@ -102,7 +129,17 @@ mod tests {
 
     #[test]
     fn bucket_names() {
-        for good in ["abc", "my-bucket.v2", "a1b", &"a".repeat(63)] {
+        for good in [
+            "abc",
+            "my-bucket.v2",
+            "a1b",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.a",
+            "amzn-s3-demo",
+            "x-s3",
+            &"a".repeat(63),
+        ] {
             assert!(validate_bucket_name(good).is_ok(), "{good}");
         }
         for bad in [
@@ -115,6 +152,16 @@ mod tests {
             "xn--abc",
             "a_b",
             "bucket-s3alias",
+            "192.168.05.004",
+            "999.1.2.3",
+            "sthree-configurator",
+            "sthree-abc",
+            "amzn-s3-demo-bucket",
+            "data--ol-s3",
+            "data.mrap",
+            "data--x-s3",
+            "data--use1-az4--x-s3",
+            "data--table-s3",
             &"a".repeat(64),
         ] {
             assert!(validate_bucket_name(bad).is_err(), "{bad}");

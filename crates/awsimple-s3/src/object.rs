@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::access::{S3, S3Access};
 use crate::deadline::Deadline;
 use crate::identity::{self, Identity, ObjectFacts, SHA512_METADATA};
-use crate::names::{json_key, validate_key};
+use crate::names::{checked_json_key, validate_key};
 use crate::verify::{Expected, body_error, sdk_checksum_name, verify_bytes};
 
 /// What S3 says about an object.
@@ -168,18 +168,21 @@ impl S3Access {
     }
 
     /// Writes a value as JSON; `.json` is appended to the key when it does not end with it
-    /// (as in Python). Returns the key used.
+    /// (as in Python). Returns the key used. The bytes are those Python awsimple's
+    /// `upload_object_as_json` writes for the same value (`json.dumps` defaults: `", "` and
+    /// `": "`, `\uXXXX` escapes, Python float forms), so both sides hold the same content
+    /// identity. NaN and infinities are [`Error::InvalidInput`] (not silently `null`), and so
+    /// is an empty key.
     pub async fn write_json<T: Serialize + ?Sized>(&self, value: &T, key: &str) -> Result<String> {
-        let key = json_key(key);
-        let bytes =
-            serde_json::to_vec(value).map_err(|e| Error::serialization(self.resource(&key), e))?;
+        let key = checked_json_key(key)?;
+        let bytes = awsimple_core::to_python_json(value, &self.resource(&key))?;
         self.write_bytes(bytes, &key).await?;
         Ok(key)
     }
 
-    /// Reads JSON into `T` (`.json` appended to the key when missing).
+    /// Reads JSON into `T` (`.json` appended to the key when missing), in any layout.
     pub async fn read_json<T: DeserializeOwned>(&self, key: &str) -> Result<T> {
-        let key = json_key(key);
+        let key = checked_json_key(key)?;
         let bytes = self.read_bytes(&key).await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::serialization(self.resource(&key), e))
     }

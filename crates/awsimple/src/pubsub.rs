@@ -151,17 +151,18 @@ impl Pub {
         &self.topic
     }
 
-    /// Queues `message` (serialized to a JSON object) for publishing.
+    /// Queues `message` (serialized to a JSON object) for publishing. NaN and infinities are
+    /// [`Error::InvalidInput`] (serde_json would write them as `null`).
     pub fn publish<T: Serialize + ?Sized>(&self, message: &T) -> Result<()> {
-        let value = serde_json::to_value(message)
-            .map_err(|e| Error::serialization("pub/sub message", e))?;
-        if !value.is_object() {
+        let bytes = awsimple_core::to_json_finite(message, "pub/sub message")?;
+        if bytes.first() != Some(&b'{') {
             return Err(Error::invalid(
                 "pub/sub message",
                 "must serialize to a JSON object (the format shared with Python)",
             ));
         }
-        let text = value.to_string();
+        let text = String::from_utf8(bytes)
+            .map_err(|e| Error::serialization("pub/sub message", e.utf8_error()))?;
         if text.len() > awsimple_sns::MAX_MESSAGE_SIZE {
             return Err(Error::invalid(
                 "pub/sub message",

@@ -194,3 +194,23 @@ async fn a_failing_publisher_reports_its_failure() {
     );
     publisher.shutdown().await.unwrap();
 }
+
+#[derive(Serialize)]
+struct Measurement {
+    value: f64,
+}
+
+#[tokio::test]
+async fn non_finite_numbers_are_refused_not_published_as_null() {
+    let access = emulator_access().await;
+    let publisher = Pub::new(&access, &unique_name("nan")).await.unwrap();
+    for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let err = publisher.publish(&Measurement { value }).unwrap_err();
+        assert!(
+            matches!(err, awsimple::Error::InvalidInput { .. }),
+            "{err:?}"
+        );
+    }
+    publisher.publish(&Measurement { value: 1.5 }).unwrap();
+    publisher.shutdown().await.unwrap();
+}
