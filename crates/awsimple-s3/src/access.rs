@@ -9,6 +9,8 @@ use aws_sdk_s3::Client;
 use awsimple_cache::DiskCache;
 use awsimple_core::{AwsAccess, Service};
 
+use crate::checksum::CurrentChecksum;
+
 /// S3 as the kit sees it: every request of this crate goes through [`Service::call`] on it.
 pub(crate) const S3: Service = Service::new("s3");
 
@@ -47,6 +49,8 @@ pub(crate) struct Inner {
     pub(crate) multipart_threshold: u64,
     pub(crate) part_size: u64,
     pub(crate) concurrency: usize,
+    /// The native checksum of single-part writes (moves to a fallback when refused).
+    pub(crate) checksum: CurrentChecksum,
 }
 
 impl S3Access {

@@ -9,6 +9,7 @@ use awsimple_cache::DiskCache;
 use awsimple_core::{AwsAccess, Error, Result};
 
 use crate::access::{Inner, S3Access};
+use crate::checksum::{CurrentChecksum, WriteChecksum};
 use crate::names::validate_bucket_name;
 
 /// Default size above which uploads are multipart and downloads are ranged and parallel.
@@ -100,6 +101,7 @@ pub struct S3AccessBuilder {
     multipart_threshold: u64,
     part_size: u64,
     concurrency: usize,
+    checksum: WriteChecksum,
 }
 
 impl S3Access {
@@ -119,6 +121,7 @@ impl S3Access {
             multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
             part_size: DEFAULT_PART_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
+            checksum: WriteChecksum::default(),
         }
     }
 }
@@ -164,6 +167,15 @@ impl S3AccessBuilder {
         self
     }
 
+    /// The native checksum of single-part writes (default [`WriteChecksum::Sha512`]). Every
+    /// write also carries the `awsimple-sha512` metadata, so the content identity is the same
+    /// whatever the algorithm. A store that refuses the algorithm makes the handle fall back
+    /// (CRC64NVME, CRC32, none) at its first write; choose one here to skip that refusal.
+    pub fn checksum(mut self, algorithm: WriteChecksum) -> Self {
+        self.checksum = algorithm;
+        self
+    }
+
     /// Validates the bucket name and the options (no request is sent).
     pub fn build(self) -> Result<S3Access> {
         validate_bucket_name(&self.bucket)?;
@@ -193,6 +205,7 @@ impl S3AccessBuilder {
                 multipart_threshold: self.multipart_threshold,
                 part_size: self.part_size,
                 concurrency: self.concurrency,
+                checksum: CurrentChecksum::new(self.checksum),
             }),
         })
     }

@@ -28,7 +28,9 @@
 //! # Content identity (shared with Python awsimple 8)
 //! Single-part uploads carry the native SHA-512 checksum (S3 validates it) and the
 //! `awsimple-sha512` user metadata; multipart uploads carry a full-object CRC64NVME and the same
-//! metadata. An object's identity is, in order: the native SHA-512, the metadata SHA-512, the
+//! metadata. On a store that refuses SHA-512 checksums, a handle falls back at its first
+//! write (CRC64NVME, CRC32, none; see [`WriteChecksum`]) and keeps the metadata, so the
+//! identity does not change. An object's identity is, in order: the native SHA-512, the metadata SHA-512, the
 //! full-object CRC64NVME, else a hash of bucket, key, size, mtime and ETag.
 //!
 //! Downloads are checked against the full-object CRC64NVME when the object has one (cheap,
@@ -45,7 +47,7 @@
 
 // One file per concern; the operation files add `impl S3Access` blocks. Files use only the
 // files of a lower layer (no circles):
-//   1. access (the handle), names, identity, local
+//   1. checksum, access (the handle), names, identity, local
 //   2. builder (access, names), verify (identity), bucket (access)
 //   3. object (access, names, identity, verify)
 //   4. lister (object), upload (builder, object, local), download (builder, object, verify,
@@ -54,6 +56,7 @@
 mod access;
 mod bucket;
 mod builder;
+mod checksum;
 mod deadline;
 mod download;
 mod identity;
@@ -71,6 +74,7 @@ pub use builder::{
     DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DownloadOptions, Progress,
     S3AccessBuilder, UploadOptions,
 };
+pub use checksum::WriteChecksum;
 pub use download::DownloadStatus;
 pub use identity::{Identity, SHA512_METADATA};
 pub use names::{json_key, key_to_relative_path, validate_bucket_name, validate_key};

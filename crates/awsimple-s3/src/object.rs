@@ -1,16 +1,20 @@
 //! Objects one at a time: bytes, strings, lines and JSON written and read whole; delete,
 //! exists, metadata (with the content identity), object URLs and presigned URLs.
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ObjectCannedAcl};
 use awsimple_core::{Error, Found, Result, Sha512Digest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::warn;
 
 use crate::access::{S3, S3Access};
+use crate::checksum::{WriteChecksum, refuses_checksum};
 use crate::deadline::Deadline;
 use crate::identity::{self, Identity, ObjectFacts, SHA512_METADATA};
 use crate::names::{checked_json_key, validate_key};
@@ -45,23 +49,81 @@ pub struct S3ObjectMetadata {
     pub url: String,
 }
 
+/// What a PutObject sends: made again for each attempt (a fallback checksum sends it twice).
+pub(crate) enum PutBody {
+    /// Bytes in memory.
+    Bytes(bytes::Bytes),
+    /// A file.
+    File(PathBuf),
+}
+
+impl PutBody {
+    async fn stream(&self) -> Result<ByteStream> {
+        match self {
+            PutBody::Bytes(bytes) => Ok(ByteStream::from(bytes.clone())),
+            PutBody::File(path) => ByteStream::from_path(path)
+                .await
+                .map_err(|e| Error::io(path, std::io::Error::other(e))),
+        }
+    }
+}
+
 impl S3Access {
     /// Writes bytes as one object, with the native SHA-512 checksum (S3 validates it) and the
-    /// `awsimple-sha512` metadata.
+    /// `awsimple-sha512` metadata (on a store that refuses SHA-512, the handle's fallback: see
+    /// [`WriteChecksum`]).
     pub async fn write_bytes(&self, bytes: impl Into<Vec<u8>>, key: &str) -> Result<()> {
         validate_key(key)?;
         let bytes = bytes.into();
         let digest = awsimple_core::sha512(&bytes);
-        self.put_object(key, ByteStream::from(bytes), &digest).await
+        self.put_object(key, PutBody::Bytes(bytes.into()), &digest)
+            .await
     }
 
-    /// One PutObject with the content's SHA-512 (checksum and metadata), public-read when the
-    /// handle is `public_readable`.
+    /// The native checksum this handle's single-part writes send now: the builder's
+    /// ([`crate::S3AccessBuilder::checksum`], SHA-512 by default), or the fallback the store
+    /// made it take.
+    pub fn write_checksum(&self) -> WriteChecksum {
+        self.inner.checksum.get()
+    }
+
+    /// One PutObject with the content's SHA-512 (the handle's native checksum and the
+    /// metadata), public-read when the handle is `public_readable`. A store that refuses the
+    /// checksum algorithm gets the write again with the fallback, which the handle keeps.
     pub(crate) async fn put_object(
+        &self,
+        key: &str,
+        body: PutBody,
+        digest: &Sha512Digest,
+    ) -> Result<()> {
+        let mut algorithm = self.inner.checksum.get();
+        loop {
+            let stream = body.stream().await?;
+            match self.put_object_once(key, stream, digest, algorithm).await {
+                Err(e) if refuses_checksum(&e) => match self.inner.checksum.refused(algorithm) {
+                    Some(next) => {
+                        warn!(
+                            bucket = %self.inner.bucket,
+                            refused = ?algorithm,
+                            next = ?next,
+                            error = %e,
+                            "the store refuses the checksum algorithm: this handle falls back"
+                        );
+                        algorithm = next;
+                    }
+                    None => return Err(e),
+                },
+                other => return other,
+            }
+        }
+    }
+
+    async fn put_object_once(
         &self,
         key: &str,
         body: ByteStream,
         digest: &Sha512Digest,
+        algorithm: WriteChecksum,
     ) -> Result<()> {
         let mut request = self
             .inner
@@ -70,16 +132,36 @@ impl S3Access {
             .bucket(&self.inner.bucket)
             .key(key)
             .body(body)
+            .metadata(SHA512_METADATA, digest.to_hex());
+        request = match algorithm {
             // The SDK cannot compute SHA-512 itself: the value is ours, the algorithm header
             // tells S3 which checksum to store (moto stores none without it).
-            .checksum_algorithm(ChecksumAlgorithm::Sha512)
-            .checksum_sha512(digest.to_base64())
-            .metadata(SHA512_METADATA, digest.to_hex());
+            WriteChecksum::Sha512 => request
+                .checksum_algorithm(ChecksumAlgorithm::Sha512)
+                .checksum_sha512(digest.to_base64()),
+            WriteChecksum::Crc64Nvme => request.checksum_algorithm(ChecksumAlgorithm::Crc64Nvme),
+            WriteChecksum::Crc32 => request.checksum_algorithm(ChecksumAlgorithm::Crc32),
+            WriteChecksum::None => request,
+        };
         if self.inner.public_readable {
             request = request.acl(ObjectCannedAcl::PublicRead);
         }
-        S3.call("PutObject", self.resource(key), request.send())
-            .await?;
+        let send = async move {
+            if algorithm == WriteChecksum::None {
+                // Not even the SDK's default CRC32: only what the operation requires (none).
+                request
+                    .customize()
+                    .config_override(
+                        aws_sdk_s3::config::Builder::default()
+                            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired),
+                    )
+                    .send()
+                    .await
+            } else {
+                request.send().await
+            }
+        };
+        S3.call("PutObject", self.resource(key), send).await?;
         Ok(())
     }
 

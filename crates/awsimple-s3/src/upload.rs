@@ -24,7 +24,7 @@ use crate::deadline::Deadline;
 use crate::identity::{self, Identity, SHA512_METADATA};
 use crate::local::blocking_err;
 use crate::names::validate_key;
-use crate::object::S3ObjectMetadata;
+use crate::object::{PutBody, S3ObjectMetadata};
 
 /// Tolerance of the size + mtime comparison when the object has no content hash.
 const MTIME_TOLERANCE_SECS: u64 = 10;
@@ -217,10 +217,8 @@ impl S3Access {
             };
             self.multipart_upload(&job).await?;
         } else {
-            let body = ByteStream::from_path(&path)
-                .await
-                .map_err(|e| Error::io(&path, std::io::Error::other(e)))?;
-            self.put_object(key, body, &sha512).await?;
+            self.put_object(key, PutBody::File(path.clone()), &sha512)
+                .await?;
             report(options.progress.as_ref(), size, size);
         }
         Ok(true)

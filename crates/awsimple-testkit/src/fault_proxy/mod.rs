@@ -4,7 +4,7 @@
 //! Each client connection carries one request (the proxy asks both sides for `Connection:
 //! close`), so faults apply per request: reset the connection after K bytes of the request or
 //! response body, stall a response after K bytes, flip a byte of a response body, delay, answer
-//! an error (500, S3 `SlowDown`, DynamoDB throttling) without
+//! an error (500, S3 `SlowDown`, an unsupported checksum, DynamoDB throttling) without
 //! forwarding, or refuse connections altogether. Rules apply to the first N matching requests and
 //! then stop, so every fault scenario is bounded; the proxy stops when its handle is dropped.
 //!
@@ -78,6 +78,19 @@ impl Fault {
         }
     }
 
+    /// `400 InvalidRequest` for a checksum algorithm the store does not know, as S3-compatible
+    /// stores older than SHA-512 checksums answer (SeaweedFS). Pair it with
+    /// [`Rule::header`]`("x-amz-checksum-sha512")`.
+    pub fn s3_unsupported_checksum() -> Self {
+        Fault::Respond {
+            status: 400,
+            content_type: "application/xml".to_owned(),
+            body: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InvalidRequest</Code>\
+                   <Message>unsupported checksum algorithm</Message></Error>"
+                .to_owned(),
+        }
+    }
+
     /// DynamoDB's `400 ThrottlingException` (JSON protocol).
     pub fn dynamodb_throttling() -> Self {
         Fault::Respond {
@@ -107,6 +120,7 @@ pub struct Rule {
     remaining: Option<u64>,
     method: Option<String>,
     contains: Option<String>,
+    header: Option<String>,
 }
 
 impl Rule {
@@ -118,6 +132,7 @@ impl Rule {
             remaining: None,
             method: None,
             contains: None,
+            header: None,
         }
     }
 
@@ -147,11 +162,27 @@ impl Rule {
         self
     }
 
+    /// Matches only requests carrying this header (its name, in any case), e.g.
+    /// `x-amz-checksum-sha512`.
+    pub fn header(mut self, name: &str) -> Self {
+        self.header = Some(name.to_ascii_lowercase());
+        self
+    }
+
     fn matches(&self, method: &str, head: &str) -> bool {
         self.remaining != Some(0)
             && self.method.as_deref().is_none_or(|m| m == method)
             && self.contains.as_deref().is_none_or(|c| head.contains(c))
+            && self.header.as_deref().is_none_or(|h| has_header(head, h))
     }
+}
+
+/// Does the request head carry a header named `name` (lower case)?
+fn has_header(head: &str, name: &str) -> bool {
+    head.split("\r\n").skip(1).any(|line| {
+        line.split_once(':')
+            .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+    })
 }
 
 #[derive(Default)]

@@ -407,5 +407,14 @@ mod tests {
         let targeted = Rule::new(Fault::dynamodb_throttling()).head_contains("BatchWriteItem");
         assert!(targeted.matches("POST", "X-Amz-Target: DynamoDB_20120810.BatchWriteItem"));
         assert!(!targeted.matches("POST", "X-Amz-Target: DynamoDB_20120810.GetItem"));
+        let by_header = Rule::new(Fault::s3_unsupported_checksum()).header("X-Amz-Checksum-SHA512");
+        assert!(by_header.matches(
+            "PUT",
+            "PUT /b/k HTTP/1.1\r\nx-amz-checksum-sha512: AA==\r\n"
+        ));
+        assert!(!by_header.matches(
+            "PUT",
+            "PUT /b/k HTTP/1.1\r\nx-amz-trailer: x-amz-checksum-sha512\r\n"
+        ));
     }
 }
