@@ -17,6 +17,7 @@ use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
 use aws_types::os_shim_internal::{Env, Fs};
+use aws_types::service_config::ServiceConfigKey;
 use tokio::sync::OnceCell;
 use tracing::{Instrument, debug, info_span};
 
@@ -138,10 +139,32 @@ impl AwsAccess {
         self.inner.profile.as_deref()
     }
 
-    /// The endpoint override (from the builder, `AWS_ENDPOINT_URL` or the profile), if any.
-    /// Service crates use path-style S3 addressing when one is set, as emulators need.
+    /// The global endpoint override (from the builder, `AWS_ENDPOINT_URL` or the profile's
+    /// `endpoint_url`), if any. A service may have its own: see
+    /// [`AwsAccess::service_endpoint_url`].
     pub fn endpoint_url(&self) -> Option<&str> {
         self.inner.sdk_config.endpoint_url()
+    }
+
+    /// The endpoint override the SDK client of a service uses, by the SDK's own rule: an
+    /// endpoint set in code ([`AwsAccessBuilder::endpoint_url`]) wins; else the service's own
+    /// (`AWS_ENDPOINT_URL_<SERVICE>`, the `services` section of the profile); else the global
+    /// one ([`AwsAccess::endpoint_url`]). `service_id` is the SDK's service id (`"S3"`,
+    /// `"DynamoDB"`, `"SQS"`, `"SNS"`). S3 handles use path-style addressing whenever this is
+    /// set, as emulators and S3-compatible stores need.
+    pub fn service_endpoint_url(&self, service_id: &str) -> Option<String> {
+        let config = &self.inner.sdk_config;
+        if config.get_origin("endpoint_url").is_client_config() {
+            return config.endpoint_url().map(str::to_owned);
+        }
+        let key = ServiceConfigKey::builder()
+            .service_id(service_id)
+            .env("AWS_ENDPOINT_URL")
+            .profile("endpoint_url")
+            .build()
+            .ok();
+        key.and_then(|key| config.service_config()?.load_config(key))
+            .or_else(|| config.endpoint_url().map(str::to_owned))
     }
 
     /// Counts every HTTP request sent through service handles made from this access.

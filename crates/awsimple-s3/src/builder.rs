@@ -190,7 +190,9 @@ impl S3AccessBuilder {
         }
         let conf = aws_sdk_s3::config::Builder::from(self.access.sdk_config())
             .interceptor(self.access.request_counter().clone())
-            .force_path_style(self.access.endpoint_url().is_some())
+            // Any endpoint override (global or S3's own, in code, environment or profile):
+            // emulators and S3-compatible stores have no `<bucket>.<host>` names.
+            .force_path_style(self.access.service_endpoint_url("S3").is_some())
             .build();
         Ok(S3Access {
             inner: Arc::new(Inner {
