@@ -1,7 +1,7 @@
 //! Native checksums against the emulator: the SHA-512 S3 stores, objects written the way
 //! Python awsimple 8 writes them (full-object CRC64NVME only), and stored checksums that do not
-//! match the body — on single, ranged and cached downloads and on reads. Also bucket
-//! ownership across accounts (moto's `x-moto-account-id`).
+//! match the body — on single, ranged and cached downloads and on reads. (Bucket ownership
+//! across accounts: `bucket_owner.rs`.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -194,43 +194,6 @@ async fn wrong_native_checksums_fail_every_read_and_leave_nothing() {
         "no file and no temporary file"
     );
     assert!(cache(cache_dir.path()).ids().is_empty(), "nothing cached");
-}
-
-/// A bucket of another account (moto takes the account from `x-moto-account-id`) that lets us
-/// read it — HEAD answers 200 — is still not ours.
-#[tokio::test]
-async fn a_bucket_of_another_account_is_owned_by_another() {
-    let access = emulator_access().await;
-    let name = unique_name("theirs");
-    let s3 = S3Access::new(&access, &name).unwrap();
-    s3.client()
-        .create_bucket()
-        .bucket(&name)
-        .customize()
-        .mutate_request(|request| {
-            request
-                .headers_mut()
-                .insert("x-moto-account-id", "111122223333");
-        })
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        s3.bucket_exists().await.unwrap(),
-        "readable across accounts"
-    );
-    let err = s3.create_bucket().await.unwrap_err();
-    assert!(matches!(err, Error::OwnedByAnother { .. }), "{err:?}");
-    assert!(!s3.bucket_names().await.unwrap().contains(&name));
-
-    // Ours: false, with a HEAD and a ListBuckets, no CreateBucket.
-    let mine = S3Access::new(&access, unique_name("mine")).unwrap();
-    assert!(mine.create_bucket().await.unwrap());
-    let counter = access.request_counter();
-    counter.reset();
-    assert!(!mine.create_bucket().await.unwrap());
-    assert_eq!(counter.operation("S3", "CreateBucket"), 0);
-    assert_eq!(counter.total(), 2, "{:?}", counter.snapshot());
 }
 
 /// Puts a 9 MiB object (ranged downloads) with a full-object CRC64NVME and an `awsimple-sha512`
