@@ -17,7 +17,7 @@ use tracing::{debug, warn};
 use crate::access::{S3, S3Access};
 use crate::builder::{DownloadOptions, Progress, report};
 use crate::deadline::Deadline;
-use crate::local::{blocking_err, still_names, write_all_at};
+use crate::local::{blocking_err, check_name_lengths, still_names, write_all_at};
 use crate::names::{checked_json_key, key_to_relative_path, validate_key};
 use crate::object::S3ObjectMetadata;
 use crate::verify::{ContentCheck, Expected, Verification, body_error, sdk_checksum_name};
@@ -525,10 +525,13 @@ async fn put_in_place(
 
 /// The destination file of a download: `dest` itself, or `dest/<key>` when `dest` is an
 /// existing folder (the key may not leave it).
+/// Its names must fit the file system (checked before any request or folder).
 fn destination(key: &str, dest: &Path) -> Result<PathBuf> {
-    if dest.is_dir() {
-        Ok(dest.join(key_to_relative_path(key)?))
+    let dest = if dest.is_dir() {
+        dest.join(key_to_relative_path(key)?)
     } else {
-        Ok(dest.to_path_buf())
-    }
+        dest.to_path_buf()
+    };
+    check_name_lengths(&dest)?;
+    Ok(dest)
 }

@@ -74,3 +74,38 @@ async fn empty_keys_are_refused_without_a_request() {
     assert_eq!(access.request_counter().total(), before, "no request sent");
     assert!(!s3.object_exists(".json").await.unwrap());
 }
+
+/// A key whose file name is longer than the local file system takes (300 bytes) is refused
+/// before any request, and no folder is made for it.
+#[tokio::test]
+async fn file_names_too_long_for_the_file_system_are_refused_before_the_transfer() {
+    let access = emulator_access().await;
+    let s3 = S3Access::new(&access, unique_name("long")).unwrap();
+    assert!(s3.create_bucket().await.unwrap());
+    let key = format!("dir/{}", "n".repeat(300));
+    s3.write_string("content", &key).await.unwrap();
+    s3.write_string("fine", "dir/ok.txt").await.unwrap();
+
+    let dest = tempfile::tempdir().unwrap();
+    let before = access.request_counter().total();
+    let err = s3.download(&key, dest.path()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    let err = s3.download_cached(&key, dest.path()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    let file = dest.path().join("sub").join("x".repeat(300));
+    let err = s3.download("dir/ok.txt", &file).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert_eq!(access.request_counter().total(), before, "no request sent");
+    assert_eq!(
+        std::fs::read_dir(dest.path()).unwrap().count(),
+        0,
+        "no folder made"
+    );
+
+    // sync_down skips it (with the reason) and brings the rest.
+    let synced = tempfile::tempdir().unwrap();
+    let report = s3.sync_down("dir", synced.path()).await.unwrap();
+    assert_eq!(report.downloaded, vec!["dir/ok.txt".to_owned()]);
+    assert_eq!(report.skipped.len(), 1, "{report:?}");
+    assert_eq!(report.skipped[0].name, key);
+}

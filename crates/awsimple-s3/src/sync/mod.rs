@@ -19,7 +19,7 @@ use tracing::debug;
 use crate::access::S3Access;
 use crate::builder::{DEFAULT_CONCURRENCY, Progress, UploadOptions, report};
 use crate::identity::Crc64;
-use crate::local::blocking_err;
+use crate::local::{blocking_err, check_name_lengths};
 use crate::names::{key_to_relative_path, validate_key};
 
 mod files;
@@ -420,7 +420,9 @@ impl S3Access {
                 });
                 continue;
             }
-            match key_to_relative_path(rel) {
+            match key_to_relative_path(rel)
+                .and_then(|path| check_name_lengths(&root.join(&path)).map(|()| path))
+            {
                 Ok(path) => jobs.push((key.clone(), path, meta)),
                 Err(e) => skipped.push(SyncSkip {
                     name: key.clone(),
