@@ -11,7 +11,8 @@ use awsimple_core::{Error, Result};
 use serde::Serialize;
 
 use crate::clock;
-use crate::item::{self, RawItem};
+use crate::item::RawItem;
+use crate::validate;
 
 /// A value given to a builder: converted at once, a conversion failure reported when the
 /// expression is used (so that builders chain without `?`).
@@ -450,7 +451,7 @@ impl Placeholders {
             }
         };
         let what = self.what();
-        item::check_value(&value, attribute, &|| what.clone())?;
+        validate::check_value(&value, attribute, &|| what.clone())?;
         let placeholder = format!(":v{}", self.values.len());
         self.values.insert(placeholder.clone(), value);
         Ok(placeholder)

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::item::{self, KeyValue, RawItem};
 use crate::schema::{SECONDARY_INDEX_SUFFIX, check_key_value};
+use crate::validate::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 
 /// Which end of the sort key a query starts from ([`Query::direction`]):
 /// [`query_one`](DynamoDbAccess::query_one) returns the item at that end (default
@@ -210,7 +211,7 @@ impl DynamoDbAccess {
                 index.sort.as_ref(),
             )
         };
-        check_key_value(partition, &query.value, &what)?;
+        check_key_value(partition, &query.value, MAX_PARTITION_KEY_BYTES, &what)?;
         let mut names = HashMap::from([("#p".to_owned(), partition.name.clone())]);
         let mut values = HashMap::from([(":p".to_owned(), query.value.to_attribute())]);
         let mut condition = "#p = :p".to_owned();
@@ -220,7 +221,7 @@ impl DynamoDbAccess {
             names.insert("#s".to_owned(), sort.name.clone());
             match sort_condition {
                 SortCondition::Equals(value) => {
-                    check_key_value(sort, value, &what)?;
+                    check_key_value(sort, value, MAX_SORT_KEY_BYTES, &what)?;
                     values.insert(":s".to_owned(), value.to_attribute());
                     condition.push_str(" AND #s = :s");
                 }
