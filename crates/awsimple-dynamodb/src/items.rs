@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::expr::{self, Condition, Placeholders};
 use crate::item::{self, Key, RawItem};
+use crate::op::traced;
 use crate::schema::TableSchema;
 use crate::version;
 
@@ -105,8 +106,11 @@ impl DynamoDbAccess {
         item: &T,
         options: &PutItemOptions,
     ) -> Result<()> {
-        let raw = item::to_raw_item(item, self.resource())?;
-        self.put_raw_with(raw, options).await
+        traced("put_item", self.table_name(), async {
+            let raw = item::to_raw_item(item, self.resource())?;
+            self.put_raw_with(raw, options).await
+        })
+        .await
     }
 
     /// Writes a raw item after the same checks as [`put_item`](Self::put_item).
@@ -125,21 +129,24 @@ impl DynamoDbAccess {
     /// [`Error::AlreadyExists`] and leaves the stored item as it was. On a versioned handle the
     /// item is stored at version 1.
     pub async fn put_item_if_not_exists<T: Serialize + ?Sized>(&self, item: &T) -> Result<()> {
-        let schema = self.schema().await?;
-        let raw = item::to_raw_item(item, self.resource())?;
-        // `attribute_not_exists` on the partition key holds exactly when no item has this full
-        // primary key (the condition is evaluated against the item with the same key).
-        let options =
-            PutItemOptions::new().condition(Condition::not_exists(&schema.partition.name));
-        let prepared = self.prepare_put(&schema, raw, &options, true)?;
-        let key = prepared.key.clone();
-        match self.send_put(prepared).await {
-            Err(Error::Precondition { .. }) => Err(Error::AlreadyExists {
-                resource: format!("item {key} in {}", self.resource()),
-            }),
-            other => other,
-        }?;
-        self.record_mtime(false).await
+        traced("put_item_if_not_exists", self.table_name(), async {
+            let schema = self.schema().await?;
+            let raw = item::to_raw_item(item, self.resource())?;
+            // `attribute_not_exists` on the partition key holds exactly when no item has this full
+            // primary key (the condition is evaluated against the item with the same key).
+            let options =
+                PutItemOptions::new().condition(Condition::not_exists(&schema.partition.name));
+            let prepared = self.prepare_put(&schema, raw, &options, true)?;
+            let key = prepared.key.clone();
+            match self.send_put(prepared).await {
+                Err(Error::Precondition { .. }) => Err(Error::AlreadyExists {
+                    resource: format!("item {key} in {}", self.resource()),
+                }),
+                other => other,
+            }?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 
     /// Checks and renders a put: the expiry and the version written into the item, the
@@ -275,13 +282,16 @@ impl DynamoDbAccess {
         &self,
         key: impl Into<Key>,
     ) -> Result<Option<T>> {
-        let schema = self.schema().await?;
-        let key = key.into();
-        let key_map = self.key_map(&schema, &key)?;
-        let raw = self.get_raw(key_map, false).await?;
-        raw.filter(|raw| self.visible(raw, SystemTime::now()))
-            .map(|raw| item::from_raw_item(raw, self.resource()))
-            .transpose()
+        traced("get_item", self.table_name(), async {
+            let schema = self.schema().await?;
+            let key = key.into();
+            let key_map = self.key_map(&schema, &key)?;
+            let raw = self.get_raw(key_map, false).await?;
+            raw.filter(|raw| self.visible(raw, SystemTime::now()))
+                .map(|raw| item::from_raw_item(raw, self.resource()))
+                .transpose()
+        })
+        .await
     }
 
     /// One GetItem of the raw key `key_map`, expired or not.
@@ -317,22 +327,25 @@ impl DynamoDbAccess {
         key: impl Into<Key>,
         options: &DeleteItemOptions,
     ) -> Result<()> {
-        let schema = self.schema().await?;
-        let prepared = self.prepare_delete(&schema, &key.into(), options.condition.as_ref())?;
-        let request = self
-            .inner
-            .client
-            .delete_item()
-            .table_name(&self.inner.table)
-            .set_key(Some(prepared.item.clone()))
-            .set_condition_expression(prepared.condition.clone())
-            .set_expression_attribute_names(prepared.names.clone())
-            .set_expression_attribute_values(prepared.values.clone())
-            .send();
-        DYNAMODB
-            .call("DeleteItem", self.resource(), request)
-            .await
-            .map_err(|e| self.write_failed(e, &prepared))?;
-        self.record_mtime(false).await
+        traced("delete_item", self.table_name(), async {
+            let schema = self.schema().await?;
+            let prepared = self.prepare_delete(&schema, &key.into(), options.condition.as_ref())?;
+            let request = self
+                .inner
+                .client
+                .delete_item()
+                .table_name(&self.inner.table)
+                .set_key(Some(prepared.item.clone()))
+                .set_condition_expression(prepared.condition.clone())
+                .set_expression_attribute_names(prepared.names.clone())
+                .set_expression_attribute_values(prepared.values.clone())
+                .send();
+            DYNAMODB
+                .call("DeleteItem", self.resource(), request)
+                .await
+                .map_err(|e| self.write_failed(e, &prepared))?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 }

@@ -58,7 +58,8 @@
 // One file per concern; the operation files add `impl DynamoDbAccess` blocks. A file uses
 // (imports, or calls methods defined in) only files of a lower layer, so there are no circles:
 //   1. clock, item
-//   1b. validate: every input check against DynamoDB's limits (item)
+//   1b. validate: every input check against DynamoDB's limits (item); op: the span of one
+//       public operation
 //   2. codec (clock, item), schema: spec types and key checks (item, validate),
 //      expr: update and condition expressions (clock, item, validate)
 //   3. version: optimistic-locking rules (expr, item); access: the handle, its shared state,
@@ -87,6 +88,7 @@ mod items;
 mod locking;
 mod metadata;
 mod miv;
+mod op;
 mod provision;
 mod query;
 mod scan;

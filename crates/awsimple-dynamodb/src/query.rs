@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::item::{self, KeyValue, RawItem};
+use crate::op::traced;
 use crate::schema::{SECONDARY_INDEX_SUFFIX, check_key_value};
 use crate::validate::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 
@@ -117,8 +118,11 @@ struct QueryRequest {
 impl DynamoDbAccess {
     /// All items matching `query`, every page.
     pub async fn query<T: DeserializeOwned + 'static>(&self, query: &Query) -> Result<Vec<T>> {
-        let raws = self.query_pages(query, false).try_concat().await?;
-        self.convert_all(raws)
+        traced("query", self.table_name(), async {
+            let raws = self.query_pages(query, false).try_concat().await?;
+            self.convert_all(raws)
+        })
+        .await
     }
 
     /// The items matching `query` as a stream that reads the next page only when the items of
@@ -158,14 +162,17 @@ impl DynamoDbAccess {
         &self,
         query: &Query,
     ) -> Result<Option<T>> {
-        let mut pages = self.query_pages(query, true);
-        while let Some(page) = pages.try_next().await? {
-            let now = SystemTime::now();
-            if let Some(raw) = page.into_iter().find(|raw| self.visible(raw, now)) {
-                return item::from_raw_item(raw, self.resource()).map(Some);
+        traced("query_one", self.table_name(), async {
+            let mut pages = self.query_pages(query, true);
+            while let Some(page) = pages.try_next().await? {
+                let now = SystemTime::now();
+                if let Some(raw) = page.into_iter().find(|raw| self.visible(raw, now)) {
+                    return item::from_raw_item(raw, self.resource()).map(Some);
+                }
             }
-        }
-        Ok(None)
+            Ok(None)
+        })
+        .await
     }
 
     /// The first stored item from the query's end of the sort key (default highest), expired or

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::item::{Key, RawItem};
+use crate::op::traced;
 
 /// Options of a scan, plain or cached.
 #[derive(Clone, Debug, Default)]
@@ -81,8 +82,11 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<Vec<T>> {
-        let raws = self.scan_raw(options, None).await?;
-        self.convert_all(raws)
+        traced("scan_table", self.table_name(), async {
+            let raws = self.scan_raw(options, None).await?;
+            self.convert_all(raws)
+        })
+        .await
     }
 
     /// Every item of the table keyed (and sorted) by primary key (Python's `scan_table_as_dict`).
@@ -96,9 +100,12 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<BTreeMap<Key, T>> {
-        let schema = self.schema().await?;
-        let raws = self.scan_raw(options, None).await?;
-        self.convert_map(&schema, raws, options.map_key.as_deref())
+        traced("scan_table_map", self.table_name(), async {
+            let schema = self.schema().await?;
+            let raws = self.scan_raw(options, None).await?;
+            self.convert_map(&schema, raws, options.map_key.as_deref())
+        })
+        .await
     }
 
     /// Every item of the table as a stream that reads the next page only when the items of the

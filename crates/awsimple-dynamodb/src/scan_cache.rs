@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 
 use crate::access::DynamoDbAccess;
 use crate::item::{Key, RawItem};
+use crate::op::traced;
 use crate::scan::ScanOptions;
 use crate::{clock, codec};
 
@@ -119,11 +120,14 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<CachedScan<Vec<T>>> {
-        let (raws, cache_hit) = self.scan_cached_raw(options).await?;
-        Ok(CachedScan {
-            items: self.convert_all(raws)?,
-            cache_hit,
+        traced("scan_table_cached", self.table_name(), async {
+            let (raws, cache_hit) = self.scan_cached_raw(options).await?;
+            Ok(CachedScan {
+                items: self.convert_all(raws)?,
+                cache_hit,
+            })
         })
+        .await
     }
 
     /// [`scan_table_cached`](Self::scan_table_cached) keyed (and sorted) by primary key.
@@ -140,12 +144,15 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<CachedScan<BTreeMap<Key, T>>> {
-        let schema = self.schema().await?;
-        let (raws, cache_hit) = self.scan_cached_raw(options).await?;
-        Ok(CachedScan {
-            items: self.convert_map(&schema, raws, options.map_key.as_deref())?,
-            cache_hit,
+        traced("scan_table_cached_map", self.table_name(), async {
+            let schema = self.schema().await?;
+            let (raws, cache_hit) = self.scan_cached_raw(options).await?;
+            Ok(CachedScan {
+                items: self.convert_map(&schema, raws, options.map_key.as_deref())?,
+                cache_hit,
+            })
         })
+        .await
     }
 
     async fn scan_cached_raw(&self, options: &ScanOptions) -> Result<(Vec<RawItem>, bool)> {
