@@ -40,7 +40,19 @@ impl DynamoDbAccess {
     /// silently). Items with the same key: the last one wins. All items are checked before any
     /// request. Records the table's modification time once.
     ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// let items: Vec<_> = (0..1000)
+    ///     .map(|i| serde_json::json!({"id": format!("item-{i}"), "n": i}))
+    ///     .collect();
+    /// db.put_items(&items).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
+    /// [`Error::InvalidInput`], before any request, when one item breaks the schema or a
+    /// DynamoDB limit (as [`put_item`](Self::put_item)): nothing is written then;
+    /// [`Error::Throttled`] when unprocessed items stay unprocessed;
     /// [`Error::InvalidInput`] on a handle with a
     /// [version attribute](crate::DynamoDbAccessBuilder::version_attribute): BatchWriteItem
     /// cannot check versions (use [`put_item`](Self::put_item) or a

@@ -143,6 +143,17 @@ impl DynamoDbAccessBuilder {
 
     /// Builds the handle (no request is sent).
     ///
+    /// ```no_run
+    /// # async fn demo(access: awsimple_dynamodb::AwsAccess) -> awsimple_dynamodb::Result<()> {
+    /// use std::time::Duration;
+    /// use awsimple_dynamodb::DynamoDbAccess;
+    /// let db = DynamoDbAccess::builder(&access, "users")
+    ///     .cache_life(Duration::from_secs(600))
+    ///     .version_attribute("version")
+    ///     .build()?;
+    /// # let _ = db; Ok(()) }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidInput`] for an invalid table name, a window longer than the skew, an empty
     /// attribute name, or `hide_expired` without a TTL attribute.

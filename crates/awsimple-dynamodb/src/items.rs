@@ -91,7 +91,25 @@ pub(crate) struct PreparedWrite {
 impl DynamoDbAccess {
     /// Writes an item (replacing any item with the same key). On a handle with a
     /// [version attribute](crate::DynamoDbAccessBuilder::version_attribute), only when the
-    /// stored item is still at the item's version.
+    /// stored item is still at the item's version. Any `Serialize` struct or map works.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// #[derive(serde::Serialize)]
+    /// struct User { email: String, name: String, logins: u32 }
+    /// db.put_item(&User { email: "ada@example.com".into(), name: "Ada".into(), logins: 1 })
+    ///     .await?;
+    /// db.put_item(&serde_json::json!({"email": "bob@example.com", "name": "Bob"})).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the item breaks the table's schema (a key
+    /// attribute missing, empty or of the wrong type) or a DynamoDB limit (see [`MAX_ITEM_SIZE`](crate::MAX_ITEM_SIZE),
+    /// numbers of at most 38 digits within 1E-130..1E+126, key sizes); the message names the
+    /// attribute path.
+    /// [`Error::Serialization`] when the value is not a struct or map; [`Error::NotFound`] when
+    /// the table does not exist; [`Error::Precondition`] when a version check failed.
     pub async fn put_item<T: Serialize + ?Sized>(&self, item: &T) -> Result<()> {
         self.put_item_with(item, &PutItemOptions::default()).await
     }
@@ -277,7 +295,26 @@ impl DynamoDbAccess {
     }
 
     /// Reads the item with `key`; `Ok(None)` when there is none (or it has expired, on a handle
-    /// that [hides expired items](crate::DynamoDbAccessBuilder::hide_expired)).
+    /// that [hides expired items](crate::DynamoDbAccessBuilder::hide_expired)). The key is the
+    /// partition value, or a `(partition, sort)` tuple on a table with a sort key.
+    ///
+    /// ```no_run
+    /// # async fn demo(users: awsimple_dynamodb::DynamoDbAccess,
+    /// #               readings: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::Item;
+    /// #[derive(serde::Deserialize)]
+    /// struct User { email: String, name: String }
+    /// if let Some(user) = users.get_item::<User>("ada@example.com").await? {
+    ///     println!("{} <{}>", user.name, user.email);
+    /// }
+    /// let reading: Option<Item> = readings.get_item(("device-1", 1_700_000_000)).await?;
+    /// # let _ = reading; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the key does not fit the table's schema
+    /// or DynamoDB's key limits; [`Error::Serialization`] when the stored item does not convert
+    /// into `T`; [`Error::NotFound`] when the table does not exist.
     pub async fn get_item<T: DeserializeOwned + 'static>(
         &self,
         key: impl Into<Key>,
@@ -313,6 +350,16 @@ impl DynamoDbAccess {
     }
 
     /// Deletes the item with `key` (no error when there is none).
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// db.delete_item(("device-1", 1_700_000_000)).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the key does not fit the table's schema
+    /// or DynamoDB's key limits; [`Error::NotFound`] when the table does not exist.
     pub async fn delete_item(&self, key: impl Into<Key>) -> Result<()> {
         self.delete_item_with(key, &DeleteItemOptions::default())
             .await

@@ -116,7 +116,26 @@ struct QueryRequest {
 }
 
 impl DynamoDbAccess {
-    /// All items matching `query`, every page.
+    /// All items matching `query`, every page, in sort key order (see [`Query::direction`]);
+    /// [`query_stream`](Self::query_stream) reads them one page at a time.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{Item, Query};
+    /// let all: Vec<Item> = db.query(&Query::partition("device-1")).await?;
+    /// // On a table whose sort key is a string: only some sort keys.
+    /// let march: Vec<Item> =
+    ///     db.query(&Query::partition("device-1").sort_begins_with("2024-03")).await?;
+    /// // On a secondary index (`email-index`).
+    /// let by_email: Vec<Item> = db.query(&Query::attribute("email", "ada@example.com")).await?;
+    /// # let _ = (all, march, by_email); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the query's attribute is neither the
+    /// partition key nor indexed, or a value does not fit the key's type or DynamoDB's key
+    /// limits; [`Error::Serialization`] when an item does not convert into `T`;
+    /// [`Error::NotFound`] when the table does not exist.
     pub async fn query<T: DeserializeOwned + 'static>(&self, query: &Query) -> Result<Vec<T>> {
         traced("query", self.table_name(), async {
             let raws = self.query_pages(query, false).try_concat().await?;

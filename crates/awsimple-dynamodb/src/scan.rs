@@ -72,7 +72,22 @@ impl ScanOptions {
 pub(crate) type Projection = (String, HashMap<String, String>);
 
 impl DynamoDbAccess {
-    /// Every item of the table (every page).
+    /// Every item of the table (every page). For a large table,
+    /// [`scan_stream`](Self::scan_stream) holds one page at a time, and
+    /// [`scan_table_cached`](Self::scan_table_cached) reads a slowly changing one from a local
+    /// cache.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{Item, ScanOptions};
+    /// let items: Vec<Item> = db.scan_table().await?;
+    /// let faster: Vec<Item> = db.scan_table_with(&ScanOptions::new().segments(4)).await?;
+    /// # let _ = (items, faster); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the table does not exist; [`Error::Serialization`] when an item
+    /// does not convert into `T`; a failed page fails the whole scan (never a shorter list).
     pub async fn scan_table<T: DeserializeOwned + 'static>(&self) -> Result<Vec<T>> {
         self.scan_table_with(&ScanOptions::default()).await
     }

@@ -109,6 +109,22 @@ impl DynamoDbAccess {
     /// [`FUTURE_TOLERANCE`](awsimple_cache::FUTURE_TOLERANCE) (the clock was stepped back) has
     /// an unknown age and is a miss. A failed scan fails the call and leaves the cache as it
     /// was; a corrupt or unreadable cache file is a miss; a cache write failure only logs.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: awsimple_dynamodb::AwsAccess) -> awsimple_dynamodb::Result<()> {
+    /// use std::time::Duration;
+    /// use awsimple_dynamodb::{DynamoDbAccess, Item};
+    /// let db = DynamoDbAccess::builder(&access, "settings")
+    ///     .cache_life(Duration::from_secs(3600))
+    ///     .build()?;
+    /// let scan = db.scan_table_cached::<Item>().await?;
+    /// println!("{} items (from the cache: {})", scan.items.len(), scan.cache_hit);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`scan_table`](Self::scan_table), and the errors of reading the modification time
+    /// from [`METADATA_TABLE`](crate::METADATA_TABLE); cache problems are never errors.
     pub async fn scan_table_cached<T: DeserializeOwned + 'static>(
         &self,
     ) -> Result<CachedScan<Vec<T>>> {

@@ -31,6 +31,25 @@ impl DynamoDbAccess {
     ///
     /// Returns false when the table exists already (whatever its schema). Records the table's
     /// modification time, creating [`METADATA_TABLE`](crate::METADATA_TABLE) when needed.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: awsimple_dynamodb::AwsAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{AttributeType, CreateTable, DynamoDbAccess};
+    /// let db = DynamoDbAccess::new(&access, "readings")?;
+    /// let created = db
+    ///     .create_table(
+    ///         &CreateTable::partition("device", AttributeType::String)
+    ///             .sort("ts", AttributeType::Number)
+    ///             .secondary_index("site", AttributeType::String),
+    ///     )
+    ///     .await?;
+    /// println!("created now: {created}");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Service`] when AWS refuses the table (an account limit, no permission);
+    /// [`Error::Timeout`] when it does not become active within the wait.
     pub async fn create_table(&self, spec: &CreateTable) -> Result<bool> {
         traced("create_table", self.table_name(), async {
             let created = self.create_table_only(spec).await?;

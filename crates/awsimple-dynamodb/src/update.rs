@@ -31,9 +31,15 @@ impl DynamoDbAccess {
     /// # Ok(()) }
     /// ```
     ///
+    /// An increment is [`Update::add`] of a (negative or positive) number: atomic, and the
+    /// attribute starts from 0 when missing.
+    ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty update or one that changes a key (or the version)
-    /// attribute; [`Error::Precondition`] naming the item when the condition did not hold.
+    /// [`Error::InvalidInput`], before any request, for an empty update, one that changes a key
+    /// (or the version) attribute, or a value beyond DynamoDB's limits;
+    /// [`Error::Precondition`] naming the item when the condition did not hold;
+    /// [`Error::Service`] with code `ValidationException` when the stored attribute has another
+    /// type (adding to a string).
     pub async fn update_item(&self, key: impl Into<Key>, update: &Update) -> Result<()> {
         traced("update_item", self.table_name(), async {
             let schema = self.schema().await?;
