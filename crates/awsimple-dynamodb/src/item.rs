@@ -1,7 +1,7 @@
 //! Items: key values, conversion between Rust values and DynamoDB attribute values (the input
 //! checks are in `validate.rs`).
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
@@ -12,13 +12,16 @@ use awsimple_core::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::exact::{self, ExactItem};
+
 /// A raw DynamoDB item, as the SDK sees it.
 pub type RawItem = HashMap<String, AttributeValue>;
 
 /// A dynamic item, for Python-style code: a JSON object.
 ///
 /// Reading gives integral numbers back as integers (`i64`, or `u64` above `i64::MAX`) and other
-/// numbers as `f64`; binary attributes come back as arrays of byte values (JSON has no bytes: use
+/// numbers as `f64` (so an integer beyond 64 bits, or a decimal of more digits than `f64` keeps,
+/// comes back rounded: read an [`ExactItem`](crate::ExactItem) to keep every number exactly); binary attributes come back as arrays of byte values (JSON has no bytes: use
 /// a typed struct with `serde_bytes` to read and write binary), sets as arrays, `NULL` as `null`.
 pub type Item = serde_json::Map<String, serde_json::Value>;
 
@@ -252,16 +255,26 @@ impl<P: Into<KeyValue>, S: Into<KeyValue>> From<(P, S)> for Key {
 
 /// Serializes a value into a DynamoDB item (it must serialize as a map or struct).
 pub(crate) fn to_raw_item<T: Serialize + ?Sized>(item: &T, resource: &str) -> Result<RawItem> {
-    serde_dynamo::to_item(item).map_err(|e| Error::serialization(resource, e))
+    let mut raw: RawItem =
+        serde_dynamo::to_item(item).map_err(|e| Error::serialization(resource, e))?;
+    raw.values_mut().for_each(exact::restore);
+    Ok(raw)
 }
 
 /// Deserializes a DynamoDB item into `T`; `serde_json` values and [`Item`] get Python-like
-/// numbers and readable binary (see [`Item`]).
+/// numbers and readable binary (see [`Item`]), an [`ExactItem`] every value exactly.
 pub(crate) fn from_raw_item<T: DeserializeOwned + 'static>(
     item: RawItem,
     resource: &str,
 ) -> Result<T> {
     let id = TypeId::of::<T>();
+    if id == TypeId::of::<ExactItem>() {
+        let exact: Box<dyn Any> = Box::new(exact::exact_item(&item));
+        return exact
+            .downcast::<T>()
+            .map(|t| *t)
+            .map_err(|_| Error::serialization(resource, "an exact item of another type"));
+    }
     if id == TypeId::of::<serde_json::Value>() || id == TypeId::of::<Item>() {
         let value = serde_json::Value::Object(raw_item_to_json(&item));
         return serde_json::from_value(value).map_err(|e| Error::serialization(resource, e));

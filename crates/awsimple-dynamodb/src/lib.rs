@@ -57,8 +57,9 @@
 
 // One file per concern; the operation files add `impl DynamoDbAccess` blocks. A file uses
 // (imports, or calls methods defined in) only files of a lower layer, so there are no circles:
-//   1. clock, item
-//   1b. validate: every input check against DynamoDB's limits (item); op: the span of one
+//   0. exact: exact numbers and items, decimal text
+//   1. clock, item (exact)
+//   1b. validate: every input check against DynamoDB's limits (item, exact); op: the span of one
 //       public operation
 //   2. codec (clock, item), schema: spec types and key checks (item, validate),
 //      expr: update and condition expressions (clock, item, validate)
@@ -82,6 +83,7 @@ mod cancellation;
 mod clock;
 mod codec;
 mod csv;
+mod exact;
 mod expr;
 mod item;
 mod items;
@@ -106,6 +108,7 @@ pub use awsimple_core::{AwsAccess, Error, Result};
 pub use binary::Binary;
 pub use builder::{DEFAULT_CLOCK_SKEW, DEFAULT_MTIME_WINDOW, DynamoDbAccessBuilder};
 pub use cancellation::{CanceledEntry, TransactionCanceled};
+pub use exact::{ExactItem, ExactValue, Number};
 pub use expr::{Condition, Update};
 pub use item::{AttributeType, Item, Key, KeyValue, RawItem, raw_item_to_json};
 pub use items::{DeleteItemOptions, PutItemOptions};

@@ -13,6 +13,7 @@ use std::fmt;
 use aws_sdk_dynamodb::types::AttributeValue;
 use awsimple_core::{Error, Result};
 
+use crate::exact::parse_decimal;
 use crate::item::{KeyValue, RawItem};
 
 /// DynamoDB's item size limit (400 KB).
@@ -214,52 +215,6 @@ pub(crate) fn number_problem(text: &str) -> Option<String> {
         return Some("under DynamoDB's smallest magnitude, 1E-130".into());
     }
     None
-}
-
-struct Decimal<'a> {
-    integer: &'a str,
-    fraction: &'a str,
-    exponent: i128,
-}
-
-/// `[+-]digits[.digits][(e|E)[+-]digits]`, at least one mantissa digit.
-fn parse_decimal(text: &str) -> Option<Decimal<'_>> {
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
-        Some((m, e)) => (m, Some(e)),
-        None => (unsigned, None),
-    };
-    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let all_digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
-    if integer.len() + fraction.len() == 0 || !all_digits(integer) || !all_digits(fraction) {
-        return None;
-    }
-    let exponent = match exponent {
-        None => 0,
-        Some(e) => {
-            let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
-            if digits.is_empty() || !all_digits(digits) {
-                return None;
-            }
-            // Saturate: any exponent of more than 30 digits is out of range anyway.
-            let trimmed = digits.trim_start_matches('0');
-            let magnitude = match trimmed.len() {
-                0 => 0,
-                1..=30 => trimmed.parse::<i128>().ok()?,
-                _ => i128::MAX / 4,
-            };
-            if e.starts_with('-') {
-                -magnitude
-            } else {
-                magnitude
-            }
-        }
-    };
-    Some(Decimal {
-        integer,
-        fraction,
-        exponent,
-    })
 }
 
 /// DynamoDB's item size rule: attribute names plus values (numbers about 1 byte per 2 digits + 1,
