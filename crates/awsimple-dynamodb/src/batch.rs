@@ -13,6 +13,7 @@ use tracing::debug;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::item::{Key, RawItem};
+use crate::op::traced;
 use crate::scan::ScanOptions;
 
 /// Items per BatchWriteItem request (DynamoDB's limit).
@@ -39,45 +40,60 @@ impl DynamoDbAccess {
     /// silently). Items with the same key: the last one wins. All items are checked before any
     /// request. Records the table's modification time once.
     ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// let items: Vec<_> = (0..1000)
+    ///     .map(|i| serde_json::json!({"id": format!("item-{i}"), "n": i}))
+    ///     .collect();
+    /// db.put_items(&items).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
+    /// [`Error::InvalidInput`], before any request, when one item breaks the schema or a
+    /// DynamoDB limit (as [`put_item`](Self::put_item)): nothing is written then;
+    /// [`Error::Throttled`] when unprocessed items stay unprocessed;
     /// [`Error::InvalidInput`] on a handle with a
     /// [version attribute](crate::DynamoDbAccessBuilder::version_attribute): BatchWriteItem
     /// cannot check versions (use [`put_item`](Self::put_item) or a
     /// [transaction](crate::TransactWrite)).
     pub async fn put_items<T: Serialize>(&self, items: &[T]) -> Result<()> {
-        if let Some(attribute) = self.version_attribute() {
-            return Err(Error::invalid(
-                format!("batch put into {}", self.resource()),
-                format!(
-                    "the handle checks versions ({attribute:?}) and BatchWriteItem cannot: use put_item or a transaction"
-                ),
-            ));
-        }
-        let schema = self.schema().await?;
-        let mut by_key: HashMap<Key, usize> = HashMap::new();
-        let mut raws = Vec::with_capacity(items.len());
-        for item in items {
-            let (raw, key) = self.to_item(&schema, item)?;
-            match by_key.get(&key) {
-                Some(&at) => raws[at] = raw,
-                None => {
-                    by_key.insert(key, raws.len());
-                    raws.push(raw);
+        traced("put_items", self.table_name(), async {
+            if let Some(attribute) = self.version_attribute() {
+                return Err(Error::invalid(
+                    format!("batch put into {}", self.resource()),
+                    format!(
+                        "the handle checks versions ({attribute:?}) and BatchWriteItem cannot: use put_item or a transaction"
+                    ),
+                ));
+            }
+            let schema = self.schema().await?;
+            let mut by_key: HashMap<Key, usize> = HashMap::new();
+            let mut raws = Vec::with_capacity(items.len());
+            for item in items {
+                let (raw, key) = self.to_item(&schema, item)?;
+                match by_key.get(&key) {
+                    Some(&at) => raws[at] = raw,
+                    None => {
+                        by_key.insert(key, raws.len());
+                        raws.push(raw);
+                    }
                 }
             }
-        }
-        let requests = raws
-            .into_iter()
-            .map(|raw| {
-                PutRequest::builder()
-                    .set_item(Some(raw))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(|e| Error::invalid("put request", e.to_string()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        self.batch_write(requests).await?;
-        self.record_mtime(false).await
+            let requests = raws
+                .into_iter()
+                .map(|raw| {
+                    PutRequest::builder()
+                        .set_item(Some(raw))
+                        .build()
+                        .map(|p| WriteRequest::builder().put_request(p).build())
+                        .map_err(|e| Error::invalid("put request", e.to_string()))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            self.batch_write(requests).await?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 
     /// Deletes many items with BatchWriteItem (as [`put_items`](Self::put_items)).
@@ -85,42 +101,48 @@ impl DynamoDbAccess {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<()> {
-        let schema = self.schema().await?;
-        let mut seen = HashSet::new();
-        let mut requests = Vec::new();
-        for key in keys {
-            let key = key.into();
-            let map = self.key_map(&schema, &key)?;
-            if seen.insert(key) {
-                requests.push(delete_request(map)?);
+        traced("delete_items", self.table_name(), async {
+            let schema = self.schema().await?;
+            let mut seen = HashSet::new();
+            let mut requests = Vec::new();
+            for key in keys {
+                let key = key.into();
+                let map = self.key_map(&schema, &key)?;
+                if seen.insert(key) {
+                    requests.push(delete_request(map)?);
+                }
             }
-        }
-        self.batch_write(requests).await?;
-        self.record_mtime(false).await
+            self.batch_write(requests).await?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 
     /// Deletes every item (the table stays); returns how many were deleted.
     ///
     /// Scans the keys, then deletes them with BatchWriteItem (25 per request).
     pub async fn delete_all_items(&self) -> Result<usize> {
-        let schema = self.schema().await?;
-        let mut projection = vec!["#pk".to_owned()];
-        let mut names = HashMap::from([("#pk".to_owned(), schema.partition.name.clone())]);
-        if let Some(sort) = &schema.sort {
-            projection.push("#sk".to_owned());
-            names.insert("#sk".to_owned(), sort.name.clone());
-        }
-        let keys = self
-            .scan_raw(&ScanOptions::new(), Some((projection.join(", "), names)))
-            .await?;
-        let count = keys.len();
-        let requests = keys
-            .into_iter()
-            .map(delete_request)
-            .collect::<Result<Vec<_>>>()?;
-        self.batch_write(requests).await?;
-        self.record_mtime(false).await?;
-        Ok(count)
+        traced("delete_all_items", self.table_name(), async {
+            let schema = self.schema().await?;
+            let mut projection = vec!["#pk".to_owned()];
+            let mut names = HashMap::from([("#pk".to_owned(), schema.partition.name.clone())]);
+            if let Some(sort) = &schema.sort {
+                projection.push("#sk".to_owned());
+                names.insert("#sk".to_owned(), sort.name.clone());
+            }
+            let keys = self
+                .scan_raw(&ScanOptions::new(), Some((projection.join(", "), names)))
+                .await?;
+            let count = keys.len();
+            let requests = keys
+                .into_iter()
+                .map(delete_request)
+                .collect::<Result<Vec<_>>>()?;
+            self.batch_write(requests).await?;
+            self.record_mtime(false).await?;
+            Ok(count)
+        })
+        .await
     }
 
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<()> {
@@ -181,26 +203,29 @@ impl DynamoDbAccess {
         &self,
         keys: impl IntoIterator<Item = K>,
     ) -> Result<Vec<T>> {
-        let schema = self.schema().await?;
-        let mut seen = HashSet::new();
-        let mut maps = Vec::new();
-        for key in keys {
-            let key = key.into();
-            let map = self.key_map(&schema, &key)?;
-            if seen.insert(key) {
-                maps.push(map);
+        traced("get_items", self.table_name(), async {
+            let schema = self.schema().await?;
+            let mut seen = HashSet::new();
+            let mut maps = Vec::new();
+            for key in keys {
+                let key = key.into();
+                let map = self.key_map(&schema, &key)?;
+                if seen.insert(key) {
+                    maps.push(map);
+                }
             }
-        }
-        let chunks: Vec<Vec<RawItem>> = maps
-            .chunks(BATCH_GET_SIZE)
-            .map(<[RawItem]>::to_vec)
-            .collect();
-        let pages: Vec<Vec<RawItem>> =
-            futures::stream::iter(chunks.into_iter().map(|chunk| self.batch_get_chunk(chunk)))
-                .buffer_unordered(BATCH_CONCURRENCY)
-                .try_collect()
-                .await?;
-        self.convert_all(pages.into_iter().flatten().collect())
+            let chunks: Vec<Vec<RawItem>> = maps
+                .chunks(BATCH_GET_SIZE)
+                .map(<[RawItem]>::to_vec)
+                .collect();
+            let pages: Vec<Vec<RawItem>> =
+                futures::stream::iter(chunks.into_iter().map(|chunk| self.batch_get_chunk(chunk)))
+                    .buffer_unordered(BATCH_CONCURRENCY)
+                    .try_collect()
+                    .await?;
+            self.convert_all(pages.into_iter().flatten().collect())
+        })
+        .await
     }
 
     async fn batch_get_chunk(&self, mut pending: Vec<RawItem>) -> Result<Vec<RawItem>> {

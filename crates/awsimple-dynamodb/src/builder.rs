@@ -82,14 +82,18 @@ impl DynamoDbAccessBuilder {
     /// The window in which writes through this handle share one modification-time record
     /// (default [`DEFAULT_MTIME_WINDOW`], 10 s; zero records after every write).
     ///
-    /// Why this is safe: a cached scan is used only when `recorded mtime + clock skew <= the
-    /// scan's start` (the cache is stamped with the time its scan *started*). Say this handle
-    /// records `m` after a write and then skips the record for further writes `w` with
-    /// `m <= w < m + window`. A cache that misses such a write started before `w`, so before
-    /// `m + window`; it would be used only if `m + skew <= start < m + window`, which cannot
-    /// hold while `window <= skew`. With a clock difference `d` between the writer and the
-    /// reader, the condition is `window + d <= skew`: keep the window well below the smallest
-    /// skew your readers use (Python always uses 100 s). Writes after the window record again.
+    /// Why this is safe: a record written at time `t` says the table changed at `t + window`
+    /// (the end of the window), writes within the window skip their own record, and a record
+    /// never replaces a later one, so the recorded time is never before a write it stands for.
+    /// A cached scan is used only when `recorded mtime + clock skew <= its stamp`; a scan that
+    /// missed a write `w` started before `w <= recorded mtime`, so with the stamp taken when the
+    /// scan starts (this library) it is never used, and with the stamp taken when it ends
+    /// (Python) it is used no sooner than had each write recorded its own time. With a clock
+    /// difference `d` between writer and reader, the condition is `d <= skew`. The cost: a cache
+    /// written right after a burst becomes valid up to `window` later. The window must not be
+    /// longer than the skew: Python writers replace the record unconditionally, and then
+    /// `window <= skew` is what keeps start-stamped caches safe. Writes after the window record
+    /// again.
     pub fn mtime_window(mut self, window: Duration) -> Self {
         self.mtime_window = window;
         self
@@ -138,6 +142,17 @@ impl DynamoDbAccessBuilder {
     }
 
     /// Builds the handle (no request is sent).
+    ///
+    /// ```no_run
+    /// # async fn demo(access: awsimple_dynamodb::AwsAccess) -> awsimple_dynamodb::Result<()> {
+    /// use std::time::Duration;
+    /// use awsimple_dynamodb::DynamoDbAccess;
+    /// let db = DynamoDbAccess::builder(&access, "users")
+    ///     .cache_life(Duration::from_secs(600))
+    ///     .version_attribute("version")
+    ///     .build()?;
+    /// # let _ = db; Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidInput`] for an invalid table name, a window longer than the skew, an empty

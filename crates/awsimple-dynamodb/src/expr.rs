@@ -10,15 +10,19 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use awsimple_core::{Error, Result};
 use serde::Serialize;
 
-use crate::clock;
-use crate::item::{self, RawItem};
+use crate::item::RawItem;
+use crate::validate;
+use crate::{clock, exact};
 
 /// A value given to a builder: converted at once, a conversion failure reported when the
 /// expression is used (so that builders chain without `?`).
 type Value = std::result::Result<AttributeValue, String>;
 
 fn value<V: Serialize>(value: V) -> Value {
-    serde_dynamo::to_attribute_value::<_, AttributeValue>(value).map_err(|e| e.to_string())
+    let mut value =
+        serde_dynamo::to_attribute_value::<_, AttributeValue>(value).map_err(|e| e.to_string())?;
+    exact::restore(&mut value);
+    Ok(value)
 }
 
 /// A condition on the stored item: a put, update or delete (or a transaction's condition
@@ -450,7 +454,7 @@ impl Placeholders {
             }
         };
         let what = self.what();
-        item::check_value(&value, attribute, &|| what.clone())?;
+        validate::check_value(&value, attribute, &|| what.clone())?;
         let placeholder = format!(":v{}", self.values.len());
         self.values.insert(placeholder.clone(), value);
         Ok(placeholder)

@@ -1,6 +1,7 @@
-//! Items: key values, conversion between Rust values and DynamoDB attribute values, input checks.
+//! Items: key values, conversion between Rust values and DynamoDB attribute values (the input
+//! checks are in `validate.rs`).
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
@@ -11,18 +12,18 @@ use awsimple_core::{Error, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::exact::{self, ExactItem};
+
 /// A raw DynamoDB item, as the SDK sees it.
 pub type RawItem = HashMap<String, AttributeValue>;
 
 /// A dynamic item, for Python-style code: a JSON object.
 ///
 /// Reading gives integral numbers back as integers (`i64`, or `u64` above `i64::MAX`) and other
-/// numbers as `f64`; binary attributes come back as arrays of byte values (JSON has no bytes: use
+/// numbers as `f64` (so an integer beyond 64 bits, or a decimal of more digits than `f64` keeps,
+/// comes back rounded: read an [`ExactItem`](crate::ExactItem) to keep every number exactly); binary attributes come back as arrays of byte values (JSON has no bytes: use
 /// a typed struct with `serde_bytes` to read and write binary), sets as arrays, `NULL` as `null`.
 pub type Item = serde_json::Map<String, serde_json::Value>;
-
-/// DynamoDB's item size limit (400 KB).
-pub const MAX_ITEM_SIZE: usize = 400 * 1024;
 
 /// The type of a key attribute: DynamoDB's scalar attribute types `S`, `N`, `B` (there are no
 /// boolean keys). Whether an attribute is the partition or the sort key (Python's `KeyType`) is
@@ -254,16 +255,26 @@ impl<P: Into<KeyValue>, S: Into<KeyValue>> From<(P, S)> for Key {
 
 /// Serializes a value into a DynamoDB item (it must serialize as a map or struct).
 pub(crate) fn to_raw_item<T: Serialize + ?Sized>(item: &T, resource: &str) -> Result<RawItem> {
-    serde_dynamo::to_item(item).map_err(|e| Error::serialization(resource, e))
+    let mut raw: RawItem =
+        serde_dynamo::to_item(item).map_err(|e| Error::serialization(resource, e))?;
+    raw.values_mut().for_each(exact::restore);
+    Ok(raw)
 }
 
 /// Deserializes a DynamoDB item into `T`; `serde_json` values and [`Item`] get Python-like
-/// numbers and readable binary (see [`Item`]).
+/// numbers and readable binary (see [`Item`]), an [`ExactItem`] every value exactly.
 pub(crate) fn from_raw_item<T: DeserializeOwned + 'static>(
     item: RawItem,
     resource: &str,
 ) -> Result<T> {
     let id = TypeId::of::<T>();
+    if id == TypeId::of::<ExactItem>() {
+        let exact: Box<dyn Any> = Box::new(exact::exact_item(&item));
+        return exact
+            .downcast::<T>()
+            .map(|t| *t)
+            .map_err(|_| Error::serialization(resource, "an exact item of another type"));
+    }
     if id == TypeId::of::<serde_json::Value>() || id == TypeId::of::<Item>() {
         let value = serde_json::Value::Object(raw_item_to_json(&item));
         return serde_json::from_value(value).map_err(|e| Error::serialization(resource, e));
@@ -316,32 +327,6 @@ fn number_to_json(text: &str) -> serde_json::Value {
     }
 }
 
-/// Checks an item before it is sent: size, and numbers DynamoDB accepts.
-pub(crate) fn check_item(item: &RawItem, what: &dyn Fn() -> String) -> Result<()> {
-    let size = item_size(item);
-    if size > MAX_ITEM_SIZE {
-        return Err(Error::invalid(
-            what(),
-            format!(
-                "the item is {size} bytes, over DynamoDB's limit of {MAX_ITEM_SIZE} bytes (400 KB)"
-            ),
-        ));
-    }
-    for (name, value) in item {
-        check_numbers(value, name, what)?;
-    }
-    Ok(())
-}
-
-/// Checks one attribute value before it is sent: numbers DynamoDB accepts.
-pub(crate) fn check_value(
-    value: &AttributeValue,
-    name: &str,
-    what: &dyn Fn() -> String,
-) -> Result<()> {
-    check_numbers(value, name, what)
-}
-
 /// True when `item` has expired at `now`: its TTL attribute `ttl_attribute` is a number of
 /// seconds since the epoch not after `now`. An item without it, or with a value that is not a
 /// number, never expires (as DynamoDB's TTL sees it).
@@ -353,62 +338,6 @@ pub(crate) fn expired(item: &RawItem, ttl_attribute: &str, now: SystemTime) -> b
         Some(AttributeValue::N(n)) => n.parse::<f64>().is_ok_and(|at| at <= now),
         _ => false,
     }
-}
-
-fn check_numbers(value: &AttributeValue, name: &str, what: &dyn Fn() -> String) -> Result<()> {
-    match value {
-        AttributeValue::N(n) => check_number(n, name, what),
-        AttributeValue::Ns(ns) => ns.iter().try_for_each(|n| check_number(n, name, what)),
-        AttributeValue::L(l) => l.iter().try_for_each(|v| check_numbers(v, name, what)),
-        AttributeValue::M(m) => m.values().try_for_each(|v| check_numbers(v, name, what)),
-        _ => Ok(()),
-    }
-}
-
-fn check_number(text: &str, name: &str, what: &dyn Fn() -> String) -> Result<()> {
-    let plain = text
-        .bytes()
-        .all(|c| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'));
-    let finite = text.parse::<f64>().is_ok_and(f64::is_finite);
-    if plain && finite {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            what(),
-            format!("attribute {name:?} is {text}: DynamoDB numbers must be finite decimals"),
-        ))
-    }
-}
-
-/// DynamoDB's item size rule: attribute names plus values (numbers about 1 byte per 2 digits + 1,
-/// 3 bytes of overhead per list or map plus 1 per element).
-pub(crate) fn item_size(item: &RawItem) -> usize {
-    item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
-}
-
-fn value_size(value: &AttributeValue) -> usize {
-    match value {
-        AttributeValue::S(s) => s.len(),
-        AttributeValue::N(n) => number_size(n),
-        AttributeValue::B(b) => b.as_ref().len(),
-        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(m) => {
-            3 + m
-                .iter()
-                .map(|(k, v)| 1 + k.len() + value_size(v))
-                .sum::<usize>()
-        }
-        AttributeValue::Ss(ss) => ss.iter().map(String::len).sum(),
-        AttributeValue::Ns(ns) => ns.iter().map(|n| number_size(n)).sum(),
-        AttributeValue::Bs(bs) => bs.iter().map(|b| b.as_ref().len()).sum(),
-        _ => 0,
-    }
-}
-
-fn number_size(text: &str) -> usize {
-    let digits = text.bytes().filter(u8::is_ascii_digit).count();
-    digits.div_ceil(2) + 1
 }
 
 #[cfg(test)]
@@ -432,21 +361,5 @@ mod tests {
             serde_json::json!(u64::MAX)
         );
         assert_eq!(number_to_json("0.5"), serde_json::json!(0.5));
-    }
-
-    #[test]
-    fn oversized_and_non_finite_items_are_rejected() {
-        let mut item = RawItem::new();
-        item.insert("id".into(), AttributeValue::S("x".into()));
-        item.insert("big".into(), AttributeValue::S("x".repeat(MAX_ITEM_SIZE)));
-        assert!(matches!(
-            check_item(&item, &|| "item".into()),
-            Err(Error::InvalidInput { .. })
-        ));
-        let mut item = RawItem::new();
-        item.insert("f".into(), AttributeValue::N("NaN".into()));
-        assert!(check_item(&item, &|| "item".into()).is_err());
-        item.insert("f".into(), AttributeValue::N("1e-5".into()));
-        assert!(check_item(&item, &|| "item".into()).is_ok());
     }
 }

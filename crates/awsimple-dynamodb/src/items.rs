@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::expr::{self, Condition, Placeholders};
 use crate::item::{self, Key, RawItem};
+use crate::op::traced;
 use crate::schema::TableSchema;
 use crate::version;
 
@@ -90,7 +91,25 @@ pub(crate) struct PreparedWrite {
 impl DynamoDbAccess {
     /// Writes an item (replacing any item with the same key). On a handle with a
     /// [version attribute](crate::DynamoDbAccessBuilder::version_attribute), only when the
-    /// stored item is still at the item's version.
+    /// stored item is still at the item's version. Any `Serialize` struct or map works.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// #[derive(serde::Serialize)]
+    /// struct User { email: String, name: String, logins: u32 }
+    /// db.put_item(&User { email: "ada@example.com".into(), name: "Ada".into(), logins: 1 })
+    ///     .await?;
+    /// db.put_item(&serde_json::json!({"email": "bob@example.com", "name": "Bob"})).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the item breaks the table's schema (a key
+    /// attribute missing, empty or of the wrong type) or a DynamoDB limit (see [`MAX_ITEM_SIZE`](crate::MAX_ITEM_SIZE),
+    /// numbers of at most 38 digits within 1E-130..1E+126, key sizes); the message names the
+    /// attribute path.
+    /// [`Error::Serialization`] when the value is not a struct or map; [`Error::NotFound`] when
+    /// the table does not exist; [`Error::Precondition`] when a version check failed.
     pub async fn put_item<T: Serialize + ?Sized>(&self, item: &T) -> Result<()> {
         self.put_item_with(item, &PutItemOptions::default()).await
     }
@@ -105,8 +124,11 @@ impl DynamoDbAccess {
         item: &T,
         options: &PutItemOptions,
     ) -> Result<()> {
-        let raw = item::to_raw_item(item, self.resource())?;
-        self.put_raw_with(raw, options).await
+        traced("put_item", self.table_name(), async {
+            let raw = item::to_raw_item(item, self.resource())?;
+            self.put_raw_with(raw, options).await
+        })
+        .await
     }
 
     /// Writes a raw item after the same checks as [`put_item`](Self::put_item).
@@ -125,21 +147,24 @@ impl DynamoDbAccess {
     /// [`Error::AlreadyExists`] and leaves the stored item as it was. On a versioned handle the
     /// item is stored at version 1.
     pub async fn put_item_if_not_exists<T: Serialize + ?Sized>(&self, item: &T) -> Result<()> {
-        let schema = self.schema().await?;
-        let raw = item::to_raw_item(item, self.resource())?;
-        // `attribute_not_exists` on the partition key holds exactly when no item has this full
-        // primary key (the condition is evaluated against the item with the same key).
-        let options =
-            PutItemOptions::new().condition(Condition::not_exists(&schema.partition.name));
-        let prepared = self.prepare_put(&schema, raw, &options, true)?;
-        let key = prepared.key.clone();
-        match self.send_put(prepared).await {
-            Err(Error::Precondition { .. }) => Err(Error::AlreadyExists {
-                resource: format!("item {key} in {}", self.resource()),
-            }),
-            other => other,
-        }?;
-        self.record_mtime(false).await
+        traced("put_item_if_not_exists", self.table_name(), async {
+            let schema = self.schema().await?;
+            let raw = item::to_raw_item(item, self.resource())?;
+            // `attribute_not_exists` on the partition key holds exactly when no item has this full
+            // primary key (the condition is evaluated against the item with the same key).
+            let options =
+                PutItemOptions::new().condition(Condition::not_exists(&schema.partition.name));
+            let prepared = self.prepare_put(&schema, raw, &options, true)?;
+            let key = prepared.key.clone();
+            match self.send_put(prepared).await {
+                Err(Error::Precondition { .. }) => Err(Error::AlreadyExists {
+                    resource: format!("item {key} in {}", self.resource()),
+                }),
+                other => other,
+            }?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 
     /// Checks and renders a put: the expiry and the version written into the item, the
@@ -270,18 +295,40 @@ impl DynamoDbAccess {
     }
 
     /// Reads the item with `key`; `Ok(None)` when there is none (or it has expired, on a handle
-    /// that [hides expired items](crate::DynamoDbAccessBuilder::hide_expired)).
+    /// that [hides expired items](crate::DynamoDbAccessBuilder::hide_expired)). The key is the
+    /// partition value, or a `(partition, sort)` tuple on a table with a sort key.
+    ///
+    /// ```no_run
+    /// # async fn demo(users: awsimple_dynamodb::DynamoDbAccess,
+    /// #               readings: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::Item;
+    /// #[derive(serde::Deserialize)]
+    /// struct User { email: String, name: String }
+    /// if let Some(user) = users.get_item::<User>("ada@example.com").await? {
+    ///     println!("{} <{}>", user.name, user.email);
+    /// }
+    /// let reading: Option<Item> = readings.get_item(("device-1", 1_700_000_000)).await?;
+    /// # let _ = reading; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the key does not fit the table's schema
+    /// or DynamoDB's key limits; [`Error::Serialization`] when the stored item does not convert
+    /// into `T`; [`Error::NotFound`] when the table does not exist.
     pub async fn get_item<T: DeserializeOwned + 'static>(
         &self,
         key: impl Into<Key>,
     ) -> Result<Option<T>> {
-        let schema = self.schema().await?;
-        let key = key.into();
-        let key_map = self.key_map(&schema, &key)?;
-        let raw = self.get_raw(key_map, false).await?;
-        raw.filter(|raw| self.visible(raw, SystemTime::now()))
-            .map(|raw| item::from_raw_item(raw, self.resource()))
-            .transpose()
+        traced("get_item", self.table_name(), async {
+            let schema = self.schema().await?;
+            let key = key.into();
+            let key_map = self.key_map(&schema, &key)?;
+            let raw = self.get_raw(key_map, false).await?;
+            raw.filter(|raw| self.visible(raw, SystemTime::now()))
+                .map(|raw| item::from_raw_item(raw, self.resource()))
+                .transpose()
+        })
+        .await
     }
 
     /// One GetItem of the raw key `key_map`, expired or not.
@@ -303,6 +350,16 @@ impl DynamoDbAccess {
     }
 
     /// Deletes the item with `key` (no error when there is none).
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// db.delete_item(("device-1", 1_700_000_000)).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the key does not fit the table's schema
+    /// or DynamoDB's key limits; [`Error::NotFound`] when the table does not exist.
     pub async fn delete_item(&self, key: impl Into<Key>) -> Result<()> {
         self.delete_item_with(key, &DeleteItemOptions::default())
             .await
@@ -317,22 +374,25 @@ impl DynamoDbAccess {
         key: impl Into<Key>,
         options: &DeleteItemOptions,
     ) -> Result<()> {
-        let schema = self.schema().await?;
-        let prepared = self.prepare_delete(&schema, &key.into(), options.condition.as_ref())?;
-        let request = self
-            .inner
-            .client
-            .delete_item()
-            .table_name(&self.inner.table)
-            .set_key(Some(prepared.item.clone()))
-            .set_condition_expression(prepared.condition.clone())
-            .set_expression_attribute_names(prepared.names.clone())
-            .set_expression_attribute_values(prepared.values.clone())
-            .send();
-        DYNAMODB
-            .call("DeleteItem", self.resource(), request)
-            .await
-            .map_err(|e| self.write_failed(e, &prepared))?;
-        self.record_mtime(false).await
+        traced("delete_item", self.table_name(), async {
+            let schema = self.schema().await?;
+            let prepared = self.prepare_delete(&schema, &key.into(), options.condition.as_ref())?;
+            let request = self
+                .inner
+                .client
+                .delete_item()
+                .table_name(&self.inner.table)
+                .set_key(Some(prepared.item.clone()))
+                .set_condition_expression(prepared.condition.clone())
+                .set_expression_attribute_names(prepared.names.clone())
+                .set_expression_attribute_values(prepared.values.clone())
+                .send();
+            DYNAMODB
+                .call("DeleteItem", self.resource(), request)
+                .await
+                .map_err(|e| self.write_failed(e, &prepared))?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 }

@@ -57,9 +57,12 @@
 
 // One file per concern; the operation files add `impl DynamoDbAccess` blocks. A file uses
 // (imports, or calls methods defined in) only files of a lower layer, so there are no circles:
-//   1. clock, item
-//   2. codec (clock, item), schema: spec types and key checks (item),
-//      expr: update and condition expressions (clock, item)
+//   0. exact: exact numbers and items, decimal text
+//   1. clock, item (exact)
+//   1b. validate: every input check against DynamoDB's limits (item, exact); op: the span of one
+//       public operation
+//   2. codec (clock, item), schema: spec types and key checks (item, validate),
+//      expr: update and condition expressions (clock, item, validate)
 //   3. version: optimistic-locking rules (expr, item); access: the handle, its shared state,
 //      the schema lookup, reading and converting items (item, schema)
 //   4. builder (access, schema); provision: create a table, wait for it (access, schema)
@@ -80,12 +83,14 @@ mod cancellation;
 mod clock;
 mod codec;
 mod csv;
+mod exact;
 mod expr;
 mod item;
 mod items;
 mod locking;
 mod metadata;
 mod miv;
+mod op;
 mod provision;
 mod query;
 mod scan;
@@ -95,6 +100,7 @@ mod table;
 mod transaction;
 mod ttl;
 mod update;
+mod validate;
 mod version;
 
 pub use access::DynamoDbAccess;
@@ -102,8 +108,9 @@ pub use awsimple_core::{AwsAccess, Error, Result};
 pub use binary::Binary;
 pub use builder::{DEFAULT_CLOCK_SKEW, DEFAULT_MTIME_WINDOW, DynamoDbAccessBuilder};
 pub use cancellation::{CanceledEntry, TransactionCanceled};
+pub use exact::{ExactItem, ExactValue, Number};
 pub use expr::{Condition, Update};
-pub use item::{AttributeType, Item, Key, KeyValue, MAX_ITEM_SIZE, RawItem, raw_item_to_json};
+pub use item::{AttributeType, Item, Key, KeyValue, RawItem, raw_item_to_json};
 pub use items::{DeleteItemOptions, PutItemOptions};
 pub use metadata::{METADATA_TABLE, record_use, recorded_use};
 pub use miv::{MIV_ATTRIBUTE, MivTable, get_time_us, miv_us_to_timestamp};
@@ -114,6 +121,10 @@ pub use schema::{CreateTable, KeyAttribute, SECONDARY_INDEX_SUFFIX, SecondaryInd
 pub use table::TableNamesOptions;
 pub use transaction::{MAX_TRANSACTION_ITEMS, TransactGet, TransactWrite};
 pub use ttl::TtlStatus;
+pub use validate::{
+    MAX_ITEM_SIZE, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS, MAX_PARTITION_KEY_BYTES,
+    MAX_SORT_KEY_BYTES,
+};
 
 /// The SDK's attribute value, for [`RawItem`].
 pub use aws_sdk_dynamodb::types::AttributeValue;

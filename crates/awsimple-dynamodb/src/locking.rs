@@ -9,6 +9,7 @@ use tracing::debug;
 use crate::access::DynamoDbAccess;
 use crate::expr::Update;
 use crate::item::{self, Key, RawItem};
+use crate::op::traced;
 use crate::version;
 
 /// The waits between attempts: short (the other writer has just written), growing to 1 s.
@@ -56,69 +57,72 @@ impl DynamoDbAccess {
         T: DeserializeOwned + 'static,
         F: FnMut(Option<&T>) -> Update,
     {
-        let key = key.into();
-        let what = || format!("update of item {key} in {}", self.resource());
-        let attribute = self
-            .version_attribute()
-            .ok_or_else(|| {
-                Error::invalid(
-                    what(),
-                    "update_item_retrying needs a version attribute: set one with DynamoDbAccessBuilder::version_attribute",
-                )
-            })?
-            .to_owned();
-        let schema = self.schema().await?;
-        let key_map = self.key_map(&schema, &key)?;
-        let version_of = |raw: &Option<RawItem>| -> Result<Option<u64>> {
-            match raw {
-                Some(raw) => version::version_of(raw, &attribute, &what),
-                None => Ok(None),
-            }
-        };
-        let mut backoff = conflict_backoff(max_attempts).start();
-        let mut current = self.get_raw(key_map.clone(), true).await?;
-        loop {
-            let read = version_of(&current)?;
-            let update = {
-                let shown = current
-                    .take()
-                    .filter(|raw| self.visible(raw, SystemTime::now()))
-                    .map(|raw| item::from_raw_item::<T>(raw, self.resource()))
-                    .transpose()?;
-                changes(shown.as_ref())
+        traced("update_item_retrying", self.table_name(), async {
+            let key = key.into();
+            let what = || format!("update of item {key} in {}", self.resource());
+            let attribute = self
+                .version_attribute()
+                .ok_or_else(|| {
+                    Error::invalid(
+                        what(),
+                        "update_item_retrying needs a version attribute: set one with DynamoDbAccessBuilder::version_attribute",
+                    )
+                })?
+                .to_owned();
+            let schema = self.schema().await?;
+            let key_map = self.key_map(&schema, &key)?;
+            let version_of = |raw: &Option<RawItem>| -> Result<Option<u64>> {
+                match raw {
+                    Some(raw) => version::version_of(raw, &attribute, &what),
+                    None => Ok(None),
+                }
             };
-            let prepared = self.prepare_update(&schema, &key, &update, Some(read))?;
-            match self.send_update(prepared, true).await {
-                Ok(after) => {
-                    self.record_mtime(false).await?;
-                    let after = after.ok_or_else(|| {
-                        Error::other(format!(
-                            "UpdateItem on {}: no item came back after the update",
-                            self.resource()
-                        ))
-                    })?;
-                    return item::from_raw_item(after, self.resource());
-                }
-                Err(err @ Error::Precondition { .. }) => {
-                    current = self.get_raw(key_map.clone(), true).await?;
-                    if version_of(&current)? == read {
-                        // Nobody else wrote: the update's own condition failed.
-                        return Err(err);
+            let mut backoff = conflict_backoff(max_attempts).start();
+            let mut current = self.get_raw(key_map.clone(), true).await?;
+            loop {
+                let read = version_of(&current)?;
+                let update = {
+                    let shown = current
+                        .take()
+                        .filter(|raw| self.visible(raw, SystemTime::now()))
+                        .map(|raw| item::from_raw_item::<T>(raw, self.resource()))
+                        .transpose()?;
+                    changes(shown.as_ref())
+                };
+                let prepared = self.prepare_update(&schema, &key, &update, Some(read))?;
+                match self.send_update(prepared, true).await {
+                    Ok(after) => {
+                        self.record_mtime(false).await?;
+                        let after = after.ok_or_else(|| {
+                            Error::other(format!(
+                                "UpdateItem on {}: no item came back after the update",
+                                self.resource()
+                            ))
+                        })?;
+                        return item::from_raw_item(after, self.resource());
                     }
-                    let attempt = backoff.attempt();
-                    debug!(table = %self.inner.table, %key, attempt, "version conflict: retrying");
-                    if !backoff.wait().await {
-                        return Err(Error::Precondition {
-                            resource: format!("item {key} in {}", self.resource()),
-                            message: format!(
-                                "another writer changed the item during each of {attempt} attempts (optimistic locking on {attribute:?}): giving up"
-                            ),
-                            source: None,
-                        });
+                    Err(err @ Error::Precondition { .. }) => {
+                        current = self.get_raw(key_map.clone(), true).await?;
+                        if version_of(&current)? == read {
+                            // Nobody else wrote: the update's own condition failed.
+                            return Err(err);
+                        }
+                        let attempt = backoff.attempt();
+                        debug!(table = %self.inner.table, %key, attempt, "version conflict: retrying");
+                        if !backoff.wait().await {
+                            return Err(Error::Precondition {
+                                resource: format!("item {key} in {}", self.resource()),
+                                message: format!(
+                                    "another writer changed the item during each of {attempt} attempts (optimistic locking on {attribute:?}): giving up"
+                                ),
+                                source: None,
+                            });
+                        }
                     }
+                    Err(err) => return Err(err),
                 }
-                Err(err) => return Err(err),
             }
-        }
+        })
+        .await
     }
 }

@@ -8,7 +8,7 @@
 use std::time::{Instant, SystemTime};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use awsimple_core::{AwsAccess, Found, Result};
+use awsimple_core::{AwsAccess, Error, Found, Result};
 use tracing::debug;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
@@ -39,8 +39,9 @@ fn key(service: &str, name: &str) -> RawItem {
 }
 
 impl DynamoDbAccess {
-    /// Records the table's modification time in [`METADATA_TABLE`] unless this handle recorded
-    /// one less than the mtime window ago (see
+    /// Records the table's modification time in [`METADATA_TABLE`] (now plus the mtime window,
+    /// which covers the writes that skip their record) unless this handle recorded one less
+    /// than the mtime window ago (see
     /// [`DynamoDbAccessBuilder::mtime_window`](crate::DynamoDbAccessBuilder::mtime_window)).
     pub(crate) async fn record_mtime(&self, force: bool) -> Result<()> {
         if self.inner.table == METADATA_TABLE {
@@ -58,8 +59,12 @@ impl DynamoDbAccess {
             debug!(table = %self.inner.table, "mtime recorded within the window: skipped");
             return Ok(());
         }
+        // The record covers the whole window: the writes it lets skip their own record happen
+        // before `now + window`, so readers see a modification time not before any of them,
+        // whether they stamp their cache when the scan starts (Rust) or ends (Python).
         let at = Instant::now();
-        write_record(self, METADATA_SERVICE, &self.inner.table, SystemTime::now()).await?;
+        let covered = SystemTime::now() + window;
+        write_record(self, METADATA_SERVICE, &self.inner.table, covered).await?;
         if let Ok(mut last) = self.inner.last_mtime_write.lock() {
             *last = Some(at);
         }
@@ -74,8 +79,8 @@ impl DynamoDbAccess {
     }
 }
 
-/// Writes the record (`service`, `name`) with time `now` through `db`'s client, creating the
-/// metadata table when missing.
+/// Writes the record (`service`, `name`) with time `now` through `db`'s client, unless a later
+/// time is recorded; creates the metadata table when missing.
 async fn write_record(
     db: &DynamoDbAccess,
     service: &str,
@@ -91,17 +96,31 @@ async fn write_record(
         MTIME_HUMAN.to_owned(),
         AttributeValue::S(clock::iso8601_utc(now)),
     );
-    let put = || {
+    // Never moves a recorded time back: a record covering a window (or from a writer whose
+    // clock is ahead) stays until a later time is recorded.
+    let put = || async {
         let request = db
             .inner
             .client
             .put_item()
             .table_name(METADATA_TABLE)
             .set_item(Some(item.clone()))
+            .condition_expression("attribute_not_exists(#m) OR #m < :m")
+            .expression_attribute_names("#m", MTIME_F)
+            .expression_attribute_values(":m", AttributeValue::N(clock::epoch_seconds_text(now)))
             .send();
-        DYNAMODB.call("PutItem", metadata_resource(), request)
+        match DYNAMODB.call("PutItem", metadata_resource(), request).await {
+            Err(Error::Precondition { .. }) => {
+                debug!(
+                    service,
+                    name, "a later modification time is recorded already"
+                );
+                Ok(Some(()))
+            }
+            other => other.found().map(|out| out.map(|_| ())),
+        }
     };
-    if put().await.found()?.is_none() {
+    if put().await?.is_none() {
         debug!("creating {METADATA_TABLE}");
         let handle = DynamoDbAccess::builder(&db.inner.access, METADATA_TABLE).build()?;
         handle

@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::item::{self, KeyValue, RawItem};
+use crate::op::traced;
 use crate::schema::{SECONDARY_INDEX_SUFFIX, check_key_value};
+use crate::validate::{MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 
 /// Which end of the sort key a query starts from ([`Query::direction`]):
 /// [`query_one`](DynamoDbAccess::query_one) returns the item at that end (default
@@ -114,10 +116,32 @@ struct QueryRequest {
 }
 
 impl DynamoDbAccess {
-    /// All items matching `query`, every page.
+    /// All items matching `query`, every page, in sort key order (see [`Query::direction`]);
+    /// [`query_stream`](Self::query_stream) reads them one page at a time.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{Item, Query};
+    /// let all: Vec<Item> = db.query(&Query::partition("device-1")).await?;
+    /// // On a table whose sort key is a string: only some sort keys.
+    /// let march: Vec<Item> =
+    ///     db.query(&Query::partition("device-1").sort_begins_with("2024-03")).await?;
+    /// // On a secondary index (`email-index`).
+    /// let by_email: Vec<Item> = db.query(&Query::attribute("email", "ada@example.com")).await?;
+    /// # let _ = (all, march, by_email); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, when the query's attribute is neither the
+    /// partition key nor indexed, or a value does not fit the key's type or DynamoDB's key
+    /// limits; [`Error::Serialization`] when an item does not convert into `T`;
+    /// [`Error::NotFound`] when the table does not exist.
     pub async fn query<T: DeserializeOwned + 'static>(&self, query: &Query) -> Result<Vec<T>> {
-        let raws = self.query_pages(query, false).try_concat().await?;
-        self.convert_all(raws)
+        traced("query", self.table_name(), async {
+            let raws = self.query_pages(query, false).try_concat().await?;
+            self.convert_all(raws)
+        })
+        .await
     }
 
     /// The items matching `query` as a stream that reads the next page only when the items of
@@ -157,14 +181,17 @@ impl DynamoDbAccess {
         &self,
         query: &Query,
     ) -> Result<Option<T>> {
-        let mut pages = self.query_pages(query, true);
-        while let Some(page) = pages.try_next().await? {
-            let now = SystemTime::now();
-            if let Some(raw) = page.into_iter().find(|raw| self.visible(raw, now)) {
-                return item::from_raw_item(raw, self.resource()).map(Some);
+        traced("query_one", self.table_name(), async {
+            let mut pages = self.query_pages(query, true);
+            while let Some(page) = pages.try_next().await? {
+                let now = SystemTime::now();
+                if let Some(raw) = page.into_iter().find(|raw| self.visible(raw, now)) {
+                    return item::from_raw_item(raw, self.resource()).map(Some);
+                }
             }
-        }
-        Ok(None)
+            Ok(None)
+        })
+        .await
     }
 
     /// The first stored item from the query's end of the sort key (default highest), expired or
@@ -210,7 +237,7 @@ impl DynamoDbAccess {
                 index.sort.as_ref(),
             )
         };
-        check_key_value(partition, &query.value, &what)?;
+        check_key_value(partition, &query.value, MAX_PARTITION_KEY_BYTES, &what)?;
         let mut names = HashMap::from([("#p".to_owned(), partition.name.clone())]);
         let mut values = HashMap::from([(":p".to_owned(), query.value.to_attribute())]);
         let mut condition = "#p = :p".to_owned();
@@ -220,7 +247,7 @@ impl DynamoDbAccess {
             names.insert("#s".to_owned(), sort.name.clone());
             match sort_condition {
                 SortCondition::Equals(value) => {
-                    check_key_value(sort, value, &what)?;
+                    check_key_value(sort, value, MAX_SORT_KEY_BYTES, &what)?;
                     values.insert(":s".to_owned(), value.to_attribute());
                     condition.push_str(" AND #s = :s");
                 }

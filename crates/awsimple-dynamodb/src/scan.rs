@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::item::{Key, RawItem};
+use crate::op::traced;
 
 /// Options of a scan, plain or cached.
 #[derive(Clone, Debug, Default)]
@@ -71,7 +72,22 @@ impl ScanOptions {
 pub(crate) type Projection = (String, HashMap<String, String>);
 
 impl DynamoDbAccess {
-    /// Every item of the table (every page).
+    /// Every item of the table (every page). For a large table,
+    /// [`scan_stream`](Self::scan_stream) holds one page at a time, and
+    /// [`scan_table_cached`](Self::scan_table_cached) reads a slowly changing one from a local
+    /// cache.
+    ///
+    /// ```no_run
+    /// # async fn demo(db: awsimple_dynamodb::DynamoDbAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{Item, ScanOptions};
+    /// let items: Vec<Item> = db.scan_table().await?;
+    /// let faster: Vec<Item> = db.scan_table_with(&ScanOptions::new().segments(4)).await?;
+    /// # let _ = (items, faster); Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the table does not exist; [`Error::Serialization`] when an item
+    /// does not convert into `T`; a failed page fails the whole scan (never a shorter list).
     pub async fn scan_table<T: DeserializeOwned + 'static>(&self) -> Result<Vec<T>> {
         self.scan_table_with(&ScanOptions::default()).await
     }
@@ -81,8 +97,11 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<Vec<T>> {
-        let raws = self.scan_raw(options, None).await?;
-        self.convert_all(raws)
+        traced("scan_table", self.table_name(), async {
+            let raws = self.scan_raw(options, None).await?;
+            self.convert_all(raws)
+        })
+        .await
     }
 
     /// Every item of the table keyed (and sorted) by primary key (Python's `scan_table_as_dict`).
@@ -96,9 +115,12 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<BTreeMap<Key, T>> {
-        let schema = self.schema().await?;
-        let raws = self.scan_raw(options, None).await?;
-        self.convert_map(&schema, raws, options.map_key.as_deref())
+        traced("scan_table_map", self.table_name(), async {
+            let schema = self.schema().await?;
+            let raws = self.scan_raw(options, None).await?;
+            self.convert_map(&schema, raws, options.map_key.as_deref())
+        })
+        .await
     }
 
     /// Every item of the table as a stream that reads the next page only when the items of the

@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 
 use crate::access::DynamoDbAccess;
 use crate::item::{Key, RawItem};
+use crate::op::traced;
 use crate::scan::ScanOptions;
 use crate::{clock, codec};
 
@@ -108,6 +109,22 @@ impl DynamoDbAccess {
     /// [`FUTURE_TOLERANCE`](awsimple_cache::FUTURE_TOLERANCE) (the clock was stepped back) has
     /// an unknown age and is a miss. A failed scan fails the call and leaves the cache as it
     /// was; a corrupt or unreadable cache file is a miss; a cache write failure only logs.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: awsimple_dynamodb::AwsAccess) -> awsimple_dynamodb::Result<()> {
+    /// use std::time::Duration;
+    /// use awsimple_dynamodb::{DynamoDbAccess, Item};
+    /// let db = DynamoDbAccess::builder(&access, "settings")
+    ///     .cache_life(Duration::from_secs(3600))
+    ///     .build()?;
+    /// let scan = db.scan_table_cached::<Item>().await?;
+    /// println!("{} items (from the cache: {})", scan.items.len(), scan.cache_hit);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`scan_table`](Self::scan_table), and the errors of reading the modification time
+    /// from [`METADATA_TABLE`](crate::METADATA_TABLE); cache problems are never errors.
     pub async fn scan_table_cached<T: DeserializeOwned + 'static>(
         &self,
     ) -> Result<CachedScan<Vec<T>>> {
@@ -119,11 +136,14 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<CachedScan<Vec<T>>> {
-        let (raws, cache_hit) = self.scan_cached_raw(options).await?;
-        Ok(CachedScan {
-            items: self.convert_all(raws)?,
-            cache_hit,
+        traced("scan_table_cached", self.table_name(), async {
+            let (raws, cache_hit) = self.scan_cached_raw(options).await?;
+            Ok(CachedScan {
+                items: self.convert_all(raws)?,
+                cache_hit,
+            })
         })
+        .await
     }
 
     /// [`scan_table_cached`](Self::scan_table_cached) keyed (and sorted) by primary key.
@@ -140,12 +160,15 @@ impl DynamoDbAccess {
         &self,
         options: &ScanOptions,
     ) -> Result<CachedScan<BTreeMap<Key, T>>> {
-        let schema = self.schema().await?;
-        let (raws, cache_hit) = self.scan_cached_raw(options).await?;
-        Ok(CachedScan {
-            items: self.convert_map(&schema, raws, options.map_key.as_deref())?,
-            cache_hit,
+        traced("scan_table_cached_map", self.table_name(), async {
+            let schema = self.schema().await?;
+            let (raws, cache_hit) = self.scan_cached_raw(options).await?;
+            Ok(CachedScan {
+                items: self.convert_map(&schema, raws, options.map_key.as_deref())?,
+                cache_hit,
+            })
         })
+        .await
     }
 
     async fn scan_cached_raw(&self, options: &ScanOptions) -> Result<(Vec<RawItem>, bool)> {

@@ -3,7 +3,8 @@
 
 use awsimple_core::{Error, Result};
 
-use crate::item::{self, AttributeType, Key, KeyValue, RawItem};
+use crate::item::{AttributeType, Key, KeyValue, RawItem};
+use crate::validate::{self, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES};
 
 /// The suffix of a secondary index's name: the index on attribute `email` is `email-index`.
 pub const SECONDARY_INDEX_SUFFIX: &str = "-index";
@@ -112,11 +113,16 @@ impl TableSchema {
     /// key in errors).
     pub(crate) fn key_map(&self, key: &Key, what: &dyn Fn() -> String) -> Result<RawItem> {
         let mut map = RawItem::new();
-        check_key_value(&self.partition, &key.partition, what)?;
+        check_key_value(
+            &self.partition,
+            &key.partition,
+            MAX_PARTITION_KEY_BYTES,
+            what,
+        )?;
         map.insert(self.partition.name.clone(), key.partition.to_attribute());
         match (&self.sort, &key.sort) {
             (Some(attr), Some(value)) => {
-                check_key_value(attr, value, what)?;
+                check_key_value(attr, value, MAX_SORT_KEY_BYTES, what)?;
                 map.insert(attr.name.clone(), value.to_attribute());
             }
             (Some(attr), None) => {
@@ -136,11 +142,11 @@ impl TableSchema {
     /// Checks an item (size, numbers, key attributes present, typed and non-empty) and returns
     /// its primary key.
     pub(crate) fn check_item(&self, item: &RawItem, what: &dyn Fn() -> String) -> Result<Key> {
-        item::check_item(item, what)?;
-        let partition = item_key_value(&self.partition, item, what)?;
+        validate::check_item(item, what)?;
+        let partition = item_key_value(&self.partition, item, MAX_PARTITION_KEY_BYTES, what)?;
         let mut key = Key::new(partition);
         if let Some(sort) = &self.sort {
-            key.sort = Some(item_key_value(sort, item, what)?);
+            key.sort = Some(item_key_value(sort, item, MAX_SORT_KEY_BYTES, what)?);
         }
         Ok(key)
     }
@@ -156,10 +162,12 @@ impl TableSchema {
     }
 }
 
-/// Checks that `value` has the type of the key attribute `attr` and is not empty.
+/// Checks that `value` has the type of the key attribute `attr`, is not empty and fits
+/// `max_bytes` ([`MAX_PARTITION_KEY_BYTES`] or [`MAX_SORT_KEY_BYTES`]).
 pub(crate) fn check_key_value(
     attr: &KeyAttribute,
     value: &KeyValue,
+    max_bytes: usize,
     what: &dyn Fn() -> String,
 ) -> Result<()> {
     if value.attribute_type() != attr.attribute_type {
@@ -176,23 +184,21 @@ pub(crate) fn check_key_value(
     let empty = match value {
         KeyValue::S(s) => s.is_empty(),
         KeyValue::B(b) => b.is_empty(),
-        KeyValue::N(n) => n.parse::<f64>().map_or(true, |f| !f.is_finite()),
+        KeyValue::N(n) => n.is_empty(),
     };
     if empty {
         return Err(Error::invalid(
             what(),
-            format!(
-                "key attribute {:?} must not be empty (numbers must be finite)",
-                attr.name
-            ),
+            format!("key attribute {:?} must not be empty", attr.name),
         ));
     }
-    Ok(())
+    validate::check_key_value(value, &attr.name, max_bytes, what)
 }
 
 fn item_key_value(
     attr: &KeyAttribute,
     item: &RawItem,
+    max_bytes: usize,
     what: &dyn Fn() -> String,
 ) -> Result<KeyValue> {
     let value = item.get(&attr.name).ok_or_else(|| {
@@ -211,7 +217,7 @@ fn item_key_value(
             ),
         )
     })?;
-    check_key_value(attr, &key_value, what)?;
+    check_key_value(attr, &key_value, max_bytes, what)?;
     Ok(key_value)
 }
 

@@ -3,6 +3,7 @@
 use awsimple_core::{Error, Found, Result};
 
 use crate::access::{DYNAMODB, DynamoDbAccess};
+use crate::op::traced;
 use crate::provision::settle_backoff;
 use crate::schema::CreateTable;
 
@@ -30,40 +31,65 @@ impl DynamoDbAccess {
     ///
     /// Returns false when the table exists already (whatever its schema). Records the table's
     /// modification time, creating [`METADATA_TABLE`](crate::METADATA_TABLE) when needed.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: awsimple_dynamodb::AwsAccess) -> awsimple_dynamodb::Result<()> {
+    /// use awsimple_dynamodb::{AttributeType, CreateTable, DynamoDbAccess};
+    /// let db = DynamoDbAccess::new(&access, "readings")?;
+    /// let created = db
+    ///     .create_table(
+    ///         &CreateTable::partition("device", AttributeType::String)
+    ///             .sort("ts", AttributeType::Number)
+    ///             .secondary_index("site", AttributeType::String),
+    ///     )
+    ///     .await?;
+    /// println!("created now: {created}");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Service`] when AWS refuses the table (an account limit, no permission);
+    /// [`Error::Timeout`] when it does not become active within the wait.
     pub async fn create_table(&self, spec: &CreateTable) -> Result<bool> {
-        let created = self.create_table_only(spec).await?;
-        self.clear_schema();
-        self.wait_active().await?;
-        self.record_mtime(true).await?;
-        Ok(created)
+        traced("create_table", self.table_name(), async {
+            let created = self.create_table_only(spec).await?;
+            self.clear_schema();
+            self.wait_active().await?;
+            self.record_mtime(true).await?;
+            Ok(created)
+        })
+        .await
     }
 
     /// Deletes the table and waits until it is gone. Returns false when it did not exist.
     pub async fn delete_table(&self) -> Result<bool> {
-        let request = self
-            .inner
-            .client
-            .delete_table()
-            .table_name(&self.inner.table)
-            .send();
-        let result = DYNAMODB.call("DeleteTable", self.resource(), request).await;
-        self.clear_schema();
-        if !result.exists()? {
-            return Ok(false);
-        }
-        let mut backoff = settle_backoff();
-        loop {
-            if !self.table_exists().await? {
-                return Ok(true);
+        traced("delete_table", self.table_name(), async {
+            let request = self
+                .inner
+                .client
+                .delete_table()
+                .table_name(&self.inner.table)
+                .send();
+            let result = DYNAMODB.call("DeleteTable", self.resource(), request).await;
+            self.clear_schema();
+            if !result.exists()? {
+                return Ok(false);
             }
-            if !backoff.wait().await {
-                return Err(Error::timeout(
-                    "DeleteTable",
-                    self.resource(),
-                    "the table was not gone in time",
-                ));
+            let mut backoff = settle_backoff();
+            loop {
+                if !self.table_exists().await? {
+                    return Ok(true);
+                }
+                if !backoff.wait().await {
+                    return Err(Error::timeout(
+                        "DeleteTable",
+                        self.resource(),
+                        "the table was not gone in time",
+                    ));
+                }
             }
-        }
+        })
+        .await
     }
 
     /// True when the table exists.

@@ -19,6 +19,7 @@ use crate::cancellation::{EntryLabel, cancelled};
 use crate::expr::{Condition, Update};
 use crate::item::{self, Key, RawItem};
 use crate::items::{DeleteItemOptions, PreparedWrite, PutItemOptions};
+use crate::op::traced;
 
 /// The most items one transaction may hold (TransactWriteItems and TransactGetItems).
 pub const MAX_TRANSACTION_ITEMS: usize = 100;
@@ -233,106 +234,109 @@ impl DynamoDbAccess {
     /// - [`Error::Throttled`] (transient) when it was cancelled only by conflicts with other
     ///   transactions or by throttling: retrying later may succeed.
     pub async fn transact_write(&self, transaction: &TransactWrite) -> Result<()> {
-        let what = transaction_name(
-            "transaction",
-            transaction.entries.iter().map(|e| e.table.table_name()),
-        );
-        check_size(transaction.entries.len(), &what)?;
-        let mut items = Vec::with_capacity(transaction.entries.len());
-        let mut labels = Vec::with_capacity(transaction.entries.len());
-        let mut prepared_all = Vec::with_capacity(transaction.entries.len());
-        let mut seen = HashSet::new();
-        for (index, entry) in transaction.entries.iter().enumerate() {
-            let db = &entry.table;
-            let schema = db.schema().await?;
-            let prepared = match &entry.op {
-                WriteOp::Put(raw, options) => {
-                    let raw = raw.clone().map_err(|e| {
-                        Error::serialization(format!("entry {index} of the {what}"), e)
-                    })?;
-                    db.prepare_put(&schema, raw, options, false)?
-                }
-                WriteOp::Update(key, update) => db.prepare_update(&schema, key, update, None)?,
-                WriteOp::Delete(key, options) => {
-                    db.prepare_delete(&schema, key, options.condition.as_ref())?
-                }
-                WriteOp::Check(key, condition) => {
-                    db.prepare_delete(&schema, key, Some(condition))?
-                }
-            };
-            let label = format!(
-                "{} of item {} in {}",
-                entry.op.name(),
-                prepared.key,
-                db.resource()
+        traced("transact_write", self.table_name(), async {
+            let what = transaction_name(
+                "transaction",
+                transaction.entries.iter().map(|e| e.table.table_name()),
             );
-            if !seen.insert((db.table_name().to_owned(), prepared.key.clone())) {
-                return Err(Error::invalid(
-                    &what,
-                    format!(
-                        "entry {index} ({label}) is on an item an earlier entry is on: DynamoDB allows one operation per item in a transaction"
-                    ),
+            check_size(transaction.entries.len(), &what)?;
+            let mut items = Vec::with_capacity(transaction.entries.len());
+            let mut labels = Vec::with_capacity(transaction.entries.len());
+            let mut prepared_all = Vec::with_capacity(transaction.entries.len());
+            let mut seen = HashSet::new();
+            for (index, entry) in transaction.entries.iter().enumerate() {
+                let db = &entry.table;
+                let schema = db.schema().await?;
+                let prepared = match &entry.op {
+                    WriteOp::Put(raw, options) => {
+                        let raw = raw.clone().map_err(|e| {
+                            Error::serialization(format!("entry {index} of the {what}"), e)
+                        })?;
+                        db.prepare_put(&schema, raw, options, false)?
+                    }
+                    WriteOp::Update(key, update) => db.prepare_update(&schema, key, update, None)?,
+                    WriteOp::Delete(key, options) => {
+                        db.prepare_delete(&schema, key, options.condition.as_ref())?
+                    }
+                    WriteOp::Check(key, condition) => {
+                        db.prepare_delete(&schema, key, Some(condition))?
+                    }
+                };
+                let label = format!(
+                    "{} of item {} in {}",
+                    entry.op.name(),
+                    prepared.key,
+                    db.resource()
+                );
+                if !seen.insert((db.table_name().to_owned(), prepared.key.clone())) {
+                    return Err(Error::invalid(
+                        &what,
+                        format!(
+                            "entry {index} ({label}) is on an item an earlier entry is on: DynamoDB allows one operation per item in a transaction"
+                        ),
+                    ));
+                }
+                items.push(write_item(db, &entry.op, &prepared, &what)?);
+                labels.push(EntryLabel { index, text: label });
+                prepared_all.push(prepared);
+            }
+            let token = format!("{:032x}", fastrand::u128(..));
+            let request = self
+                .inner
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .client_request_token(token)
+                .send();
+            let mut reasons = None;
+            let watched = async {
+                let result = request.await;
+                if let Err(SdkError::ServiceError(context)) = &result
+                    && let TransactWriteItemsError::TransactionCanceledException(e) = context.err()
+                {
+                    reasons = Some(e.cancellation_reasons().to_vec());
+                }
+                result
+            };
+            let result = DYNAMODB.call("TransactWriteItems", &what, watched).await;
+            if let Err(err) = result {
+                return Err(cancelled(
+                    err,
+                    reasons,
+                    &labels,
+                    "TransactWriteItems",
+                    |i| {
+                        transaction
+                            .entries
+                            .get(i)
+                            .zip(prepared_all.get(i))
+                            .and_then(|(entry, prepared)| {
+                                match (prepared.based_on, entry.table.version_attribute()) {
+                                    (Some(read), Some(attribute)) => {
+                                        Some(crate::version::conflict_message(
+                                            attribute,
+                                            read,
+                                            prepared.own_condition,
+                                        ))
+                                    }
+                                    _ => None,
+                                }
+                            })
+                    },
                 ));
             }
-            items.push(write_item(db, &entry.op, &prepared, &what)?);
-            labels.push(EntryLabel { index, text: label });
-            prepared_all.push(prepared);
-        }
-        let token = format!("{:032x}", fastrand::u128(..));
-        let request = self
-            .inner
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .client_request_token(token)
-            .send();
-        let mut reasons = None;
-        let watched = async {
-            let result = request.await;
-            if let Err(SdkError::ServiceError(context)) = &result
-                && let TransactWriteItemsError::TransactionCanceledException(e) = context.err()
-            {
-                reasons = Some(e.cancellation_reasons().to_vec());
+            // Each table written records its modification time once.
+            let mut recorded = HashSet::new();
+            for entry in &transaction.entries {
+                if !matches!(entry.op, WriteOp::Check(..))
+                    && recorded.insert(entry.table.table_name().to_owned())
+                {
+                    entry.table.record_mtime(false).await?;
+                }
             }
-            result
-        };
-        let result = DYNAMODB.call("TransactWriteItems", &what, watched).await;
-        if let Err(err) = result {
-            return Err(cancelled(
-                err,
-                reasons,
-                &labels,
-                "TransactWriteItems",
-                |i| {
-                    transaction
-                        .entries
-                        .get(i)
-                        .zip(prepared_all.get(i))
-                        .and_then(|(entry, prepared)| {
-                            match (prepared.based_on, entry.table.version_attribute()) {
-                                (Some(read), Some(attribute)) => {
-                                    Some(crate::version::conflict_message(
-                                        attribute,
-                                        read,
-                                        prepared.own_condition,
-                                    ))
-                                }
-                                _ => None,
-                            }
-                        })
-                },
-            ));
-        }
-        // Each table written records its modification time once.
-        let mut recorded = HashSet::new();
-        for entry in &transaction.entries {
-            if !matches!(entry.op, WriteOp::Check(..))
-                && recorded.insert(entry.table.table_name().to_owned())
-            {
-                entry.table.record_mtime(false).await?;
-            }
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     /// Reads the items of `transaction` together (TransactGetItems, with this handle's client),
@@ -348,68 +352,71 @@ impl DynamoDbAccess {
         &self,
         transaction: &TransactGet,
     ) -> Result<Vec<Option<T>>> {
-        let what = transaction_name(
-            "transaction read",
-            transaction.entries.iter().map(|(db, _)| db.table_name()),
-        );
-        check_size(transaction.entries.len(), &what)?;
-        let mut items = Vec::with_capacity(transaction.entries.len());
-        let mut labels = Vec::with_capacity(transaction.entries.len());
-        for (index, (db, key)) in transaction.entries.iter().enumerate() {
-            let schema = db.schema().await?;
-            let key_map = db.key_map(&schema, key)?;
-            let get = Get::builder()
-                .table_name(db.table_name())
-                .set_key(Some(key_map))
-                .build()
-                .map_err(|e| build_error(&what, e))?;
-            items.push(TransactGetItem::builder().get(get).build());
-            labels.push(EntryLabel {
-                index,
-                text: format!("get of item {key} in {}", db.resource()),
-            });
-        }
-        let request = self
-            .inner
-            .client
-            .transact_get_items()
-            .set_transact_items(Some(items))
-            .send();
-        let mut reasons = None;
-        let watched = async {
-            let result = request.await;
-            if let Err(SdkError::ServiceError(context)) = &result
-                && let TransactGetItemsError::TransactionCanceledException(e) = context.err()
-            {
-                reasons = Some(e.cancellation_reasons().to_vec());
+        traced("transact_get", self.table_name(), async {
+            let what = transaction_name(
+                "transaction read",
+                transaction.entries.iter().map(|(db, _)| db.table_name()),
+            );
+            check_size(transaction.entries.len(), &what)?;
+            let mut items = Vec::with_capacity(transaction.entries.len());
+            let mut labels = Vec::with_capacity(transaction.entries.len());
+            for (index, (db, key)) in transaction.entries.iter().enumerate() {
+                let schema = db.schema().await?;
+                let key_map = db.key_map(&schema, key)?;
+                let get = Get::builder()
+                    .table_name(db.table_name())
+                    .set_key(Some(key_map))
+                    .build()
+                    .map_err(|e| build_error(&what, e))?;
+                items.push(TransactGetItem::builder().get(get).build());
+                labels.push(EntryLabel {
+                    index,
+                    text: format!("get of item {key} in {}", db.resource()),
+                });
             }
-            result
-        };
-        let out = DYNAMODB
-            .call("TransactGetItems", &what, watched)
-            .await
-            .map_err(|err| cancelled(err, reasons, &labels, "TransactGetItems", |_| None))?;
-        let responses = out.responses.unwrap_or_default();
-        if responses.len() != transaction.entries.len() {
-            return Err(Error::other(format!(
-                "TransactGetItems on {what}: {} responses for {} entries",
-                responses.len(),
-                transaction.entries.len()
-            )));
-        }
-        let now = std::time::SystemTime::now();
-        transaction
-            .entries
-            .iter()
-            .zip(responses)
-            .map(|((db, _), response)| {
-                response
-                    .item
-                    .filter(|raw| !raw.is_empty() && db.visible(raw, now))
-                    .map(|raw| item::from_raw_item(raw, db.resource()))
-                    .transpose()
-            })
-            .collect()
+            let request = self
+                .inner
+                .client
+                .transact_get_items()
+                .set_transact_items(Some(items))
+                .send();
+            let mut reasons = None;
+            let watched = async {
+                let result = request.await;
+                if let Err(SdkError::ServiceError(context)) = &result
+                    && let TransactGetItemsError::TransactionCanceledException(e) = context.err()
+                {
+                    reasons = Some(e.cancellation_reasons().to_vec());
+                }
+                result
+            };
+            let out = DYNAMODB
+                .call("TransactGetItems", &what, watched)
+                .await
+                .map_err(|err| cancelled(err, reasons, &labels, "TransactGetItems", |_| None))?;
+            let responses = out.responses.unwrap_or_default();
+            if responses.len() != transaction.entries.len() {
+                return Err(Error::other(format!(
+                    "TransactGetItems on {what}: {} responses for {} entries",
+                    responses.len(),
+                    transaction.entries.len()
+                )));
+            }
+            let now = std::time::SystemTime::now();
+            transaction
+                .entries
+                .iter()
+                .zip(responses)
+                .map(|((db, _), response)| {
+                    response
+                        .item
+                        .filter(|raw| !raw.is_empty() && db.visible(raw, now))
+                        .map(|raw| item::from_raw_item(raw, db.resource()))
+                        .transpose()
+                })
+                .collect()
+        })
+        .await
     }
 }
 

@@ -10,6 +10,7 @@ use crate::access::{DYNAMODB, DynamoDbAccess};
 use crate::expr::{Placeholders, Update};
 use crate::item::{self, Key, RawItem};
 use crate::items::PreparedWrite;
+use crate::op::traced;
 use crate::schema::TableSchema;
 use crate::version;
 
@@ -30,14 +31,23 @@ impl DynamoDbAccess {
     /// # Ok(()) }
     /// ```
     ///
+    /// An increment is [`Update::add`] of a (negative or positive) number: atomic, and the
+    /// attribute starts from 0 when missing.
+    ///
     /// # Errors
-    /// [`Error::InvalidInput`] for an empty update or one that changes a key (or the version)
-    /// attribute; [`Error::Precondition`] naming the item when the condition did not hold.
+    /// [`Error::InvalidInput`], before any request, for an empty update, one that changes a key
+    /// (or the version) attribute, or a value beyond DynamoDB's limits;
+    /// [`Error::Precondition`] naming the item when the condition did not hold;
+    /// [`Error::Service`] with code `ValidationException` when the stored attribute has another
+    /// type (adding to a string).
     pub async fn update_item(&self, key: impl Into<Key>, update: &Update) -> Result<()> {
-        let schema = self.schema().await?;
-        let prepared = self.prepare_update(&schema, &key.into(), update, None)?;
-        self.send_update(prepared, false).await?;
-        self.record_mtime(false).await
+        traced("update_item", self.table_name(), async {
+            let schema = self.schema().await?;
+            let prepared = self.prepare_update(&schema, &key.into(), update, None)?;
+            self.send_update(prepared, false).await?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 
     /// Sets the attributes of `attributes` (a struct or map) on the item with `key`, creating
@@ -53,42 +63,47 @@ impl DynamoDbAccess {
         key: impl Into<Key>,
         attributes: &T,
     ) -> Result<()> {
-        let schema = self.schema().await?;
-        let key = key.into();
-        let key_map = self.key_map(&schema, &key)?;
-        let mut raw = item::to_raw_item(attributes, self.resource())?;
-        let what = || format!("upsert of item {key} in {}", self.resource());
-        for (name, value) in &key_map {
-            if let Some(given) = raw.remove(name)
-                && &given != value
+        traced("upsert_item", self.table_name(), async {
+            let schema = self.schema().await?;
+            let key = key.into();
+            let key_map = self.key_map(&schema, &key)?;
+            let mut raw = item::to_raw_item(attributes, self.resource())?;
+            let what = || format!("upsert of item {key} in {}", self.resource());
+            for (name, value) in &key_map {
+                if let Some(given) = raw.remove(name)
+                    && &given != value
+                {
+                    return Err(Error::invalid(
+                        what(),
+                        format!(
+                            "key attribute {name:?} differs from the key; a key cannot be updated"
+                        ),
+                    ));
+                }
+            }
+            let mut based_on = None;
+            if let Some(attribute) = self.version_attribute()
+                && raw.contains_key(attribute)
             {
-                return Err(Error::invalid(
-                    what(),
-                    format!("key attribute {name:?} differs from the key; a key cannot be updated"),
-                ));
+                based_on = Some(version::version_of(&raw, attribute, &what)?);
+                raw.remove(attribute);
             }
-        }
-        let mut based_on = None;
-        if let Some(attribute) = self.version_attribute()
-            && raw.contains_key(attribute)
-        {
-            based_on = Some(version::version_of(&raw, attribute, &what)?);
-            raw.remove(attribute);
-        }
-        if raw.is_empty() {
-            return Err(Error::invalid(what(), "there is no attribute to update"));
-        }
-        let mut names: Vec<&String> = raw.keys().collect();
-        names.sort();
-        let mut update = Update::new();
-        for name in names {
-            if let Some(value) = raw.get(name) {
-                update = update.set_raw(name.clone(), value.clone());
+            if raw.is_empty() {
+                return Err(Error::invalid(what(), "there is no attribute to update"));
             }
-        }
-        let prepared = self.prepare_update(&schema, &key, &update, based_on)?;
-        self.send_update(prepared, false).await?;
-        self.record_mtime(false).await
+            let mut names: Vec<&String> = raw.keys().collect();
+            names.sort();
+            let mut update = Update::new();
+            for name in names {
+                if let Some(value) = raw.get(name) {
+                    update = update.set_raw(name.clone(), value.clone());
+                }
+            }
+            let prepared = self.prepare_update(&schema, &key, &update, based_on)?;
+            self.send_update(prepared, false).await?;
+            self.record_mtime(false).await
+        })
+        .await
     }
 
     /// Checks and renders an update of `key`. On a versioned handle: `based_on` is the version

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use awsimple_dynamodb::{
     AttributeType, CreateTable, DynamoDbAccess, Item, METADATA_TABLE, MivTable, ScanOptions,
 };
-use common::{access, reader, requests, string_key, table};
+use common::{access, reader, requests, string_key, table, table_with_window};
 use serde_json::json;
 
 /// The cached scans: `awsimple-cache` slots, in `<cache dir>/slots` (temporary files excluded).
@@ -25,7 +25,7 @@ fn cache_files(dir: &tempfile::TempDir) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn cached_scan_hits_and_is_invalidated_by_another_handles_write() {
     let access = access().await;
-    let (writer, dir) = table(&access, string_key("id")).await;
+    let (writer, dir) = table_with_window(&access, string_key("id"), Duration::ZERO).await;
     let items: Vec<_> = (0..40)
         .map(|i| json!({"id": format!("i{i}"), "v": i}))
         .collect();
@@ -64,8 +64,11 @@ async fn cached_scan_hits_and_is_invalidated_by_another_handles_write() {
     assert!(map.cache_hit);
     assert_eq!(map.items.len(), 40);
 
-    // A write through another (fresh) handle records a new mtime: the reader's cache is stale.
-    let other = DynamoDbAccess::new(&access, writer.table_name()).unwrap();
+    // A write through another handle records a new mtime: the reader's cache is stale.
+    let other = DynamoDbAccess::builder(&access, writer.table_name())
+        .mtime_window(Duration::ZERO)
+        .build()
+        .unwrap();
     other
         .put_item(&json!({"id": "new", "v": 99}))
         .await
@@ -101,7 +104,7 @@ async fn default_skew_means_a_fresh_write_is_never_trusted() {
 #[tokio::test]
 async fn cache_life_expiry_and_corrupt_files_are_misses() {
     let access = access().await;
-    let (writer, dir) = table(&access, string_key("id")).await;
+    let (writer, dir) = table_with_window(&access, string_key("id"), Duration::ZERO).await;
     writer.put_item(&json!({"id": "a", "v": 1})).await.unwrap();
 
     let expired = DynamoDbAccess::builder(&access, writer.table_name())
@@ -169,7 +172,7 @@ fn restamp_cached_scan(dir: &tempfile::TempDir, stamp: SystemTime) {
 #[tokio::test]
 async fn cached_scan_stamped_in_the_future_is_stale() {
     let access = access().await;
-    let (writer, dir) = table(&access, string_key("id")).await;
+    let (writer, dir) = table_with_window(&access, string_key("id"), Duration::ZERO).await;
     writer.put_item(&json!({"id": "a", "v": 1})).await.unwrap();
     for life in [None, Some(Duration::from_secs(3600))] {
         let mut builder = DynamoDbAccess::builder(&access, writer.table_name())
@@ -334,6 +337,46 @@ async fn one_metadata_write_per_burst_and_per_batch() {
             .build()
             .is_err()
     );
+    db.delete_table().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_recorded_mtime_covers_the_writes_skipped_in_its_window() {
+    let access = access().await;
+    let (db, _dir) = table(&access, string_key("id")).await;
+    let now_secs = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let writer = DynamoDbAccess::builder(&access, db.table_name())
+        .mtime_window(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    writer.schema().await.unwrap();
+    let before = requests(&access, "PutItem");
+    writer.put_item(&json!({"id": "a"})).await.unwrap();
+    writer.put_item(&json!({"id": "b"})).await.unwrap();
+    let last_write = now_secs();
+    assert_eq!(
+        requests(&access, "PutItem") - before,
+        3,
+        "two puts, one mtime record (the second write skips its own)"
+    );
+    // The record is not before the skipped write: a reader that stamps its cache when its scan
+    // ends (Python) and missed that write cannot find `mtime + skew <= stamp` any sooner than
+    // had the write recorded its own time.
+    let mtime = writer.recorded_mtime().await.unwrap().unwrap();
+    assert!(mtime >= last_write, "{mtime} < {last_write}");
+
+    // A later record of an earlier time (another handle, no window) does not move it back.
+    let other = DynamoDbAccess::builder(&access, db.table_name())
+        .mtime_window(Duration::ZERO)
+        .build()
+        .unwrap();
+    other.put_item(&json!({"id": "c"})).await.unwrap();
+    assert_eq!(other.recorded_mtime().await.unwrap(), Some(mtime));
     db.delete_table().await.unwrap();
 }
 

@@ -9,7 +9,7 @@ use awsimple_dynamodb::{
     AttributeType, Condition, CreateTable, DeleteItemOptions, DynamoDbAccess, Error, Item,
     MAX_TRANSACTION_ITEMS, PutItemOptions, TransactGet, TransactWrite, TransactionCanceled, Update,
 };
-use common::{access, requests, string_key, table};
+use common::{access, requests, string_key, table, table_with_window};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -40,10 +40,11 @@ fn unwindowed(access: &awsimple_core::AwsAccess, db: &DynamoDbAccess) -> DynamoD
 #[tokio::test]
 async fn write_transactions_commit_all_or_nothing_across_tables() {
     let access = access().await;
-    let (accounts, _d1) = table(&access, string_key("id")).await;
-    let (audit, _d2) = table(
+    let (accounts, _d1) = table_with_window(&access, string_key("id"), Duration::ZERO).await;
+    let (audit, _d2) = table_with_window(
         &access,
         CreateTable::partition("id", AttributeType::String).sort("n", AttributeType::Number),
+        Duration::ZERO,
     )
     .await;
     accounts

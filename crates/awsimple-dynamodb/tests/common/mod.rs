@@ -12,9 +12,20 @@ pub async fn access() -> AwsAccess {
 
 /// A handle on a fresh table with a private cache folder (kept alive by the returned guard).
 pub async fn table(access: &AwsAccess, spec: CreateTable) -> (DynamoDbAccess, tempfile::TempDir) {
+    table_with_window(access, spec, awsimple_dynamodb::DEFAULT_MTIME_WINDOW).await
+}
+
+/// [`table`] through a handle with mtime window `window` (zero: each write records its own
+/// time, so that a zero-skew reader's cache written after it is valid at once).
+pub async fn table_with_window(
+    access: &AwsAccess,
+    spec: CreateTable,
+    window: Duration,
+) -> (DynamoDbAccess, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let db = DynamoDbAccess::builder(access, unique_name("ddb"))
         .cache_dir(dir.path())
+        .mtime_window(window)
         .build()
         .unwrap();
     assert!(db.create_table(&spec).await.unwrap());
