@@ -220,7 +220,8 @@ pub(crate) fn bench(args: &[String]) -> Result {
         ]),
         "cargo bench --no-run",
     )?;
-    let load_before = load_average();
+    // What the workload was built from (the tree may change while it runs).
+    let (commit, load_before) = (commit(), load_average());
 
     step("emulator (a fresh one for the benchmark)");
     let mut process = emulator::start_new(&root(), &StartOptions::default(), &|line| {
@@ -252,7 +253,7 @@ pub(crate) fn bench(args: &[String]) -> Result {
         .map(|l| l.median_s);
     let table = format!(
         "{}\n{}",
-        heading(&load_before, &load_average()),
+        heading(&commit, &load_before, &load_average()),
         table(&rust, &python_lines, sha512sum)
     );
     println!("\n{table}");
@@ -346,8 +347,8 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-/// What the table was measured on: the commit, the machine, the load before and after.
-fn heading(load_before: &str, load_after: &str) -> String {
+/// The commit checked out, and whether tracked files differ from it.
+fn commit() -> String {
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)
@@ -360,6 +361,14 @@ fn heading(load_before: &str, load_after: &str) -> String {
     let commit = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "?".to_owned());
     let dirty =
         git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    format!(
+        "{commit}{}",
+        if dirty { " (uncommitted changes)" } else { "" }
+    )
+}
+
+/// What the table was measured on: the commit, the machine, the load before and after.
+fn heading(commit: &str, load_before: &str, load_after: &str) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -368,9 +377,8 @@ fn heading(load_before: &str, load_after: &str) -> String {
         .map_or("?", str::trim);
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     format!(
-        "commit {commit}{}; {cores} cores, {model}; load average (1, 5, 15 min) {load_before} \
-         before, {load_after} after\n",
-        if dirty { " (uncommitted changes)" } else { "" }
+        "commit {commit}; {cores} cores, {model}; load average (1, 5, 15 min) {load_before} \
+         before, {load_after} after\n"
     )
 }
 
@@ -519,8 +527,9 @@ mod tests {
 
     #[test]
     fn the_heading_names_the_commit_the_machine_and_the_load() {
-        let heading = heading("0.50 0.40 0.30", "1.00 0.90 0.80");
+        let heading = heading(&commit(), "0.50 0.40 0.30", "1.00 0.90 0.80");
         assert!(heading.starts_with("commit "), "{heading}");
+        assert!(!heading.starts_with("commit ?"), "{heading}");
         assert!(heading.contains(" cores, "), "{heading}");
         assert!(
             heading.contains("0.50 0.40 0.30 before, 1.00 0.90 0.80 after"),
