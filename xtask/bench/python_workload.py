@@ -2,12 +2,15 @@
 
 Run by `cargo xtask bench --compare-python` with the project's venv Python, against the same
 moto server as the Rust run (AWS_ENDPOINT_URL). Prints one `BENCH {json}` line per operation:
-name, median wall seconds over the repeats, HTTP requests per repeat, peak RSS in bytes.
-Operations the Python package has no API for use its closest equivalent, said in `note`.
+name, median wall seconds and median CPU seconds (user + system of this process, every thread)
+over the repeats, HTTP requests per repeat, peak RSS in bytes. Operations the Python package has
+no API for use its closest equivalent, said in `note`. With AWSIMPLE_BENCH_LANE=fast only the
+fast-server lane runs (`fast.*` lines, against the server the Rust lane used).
 """
 
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -22,6 +25,7 @@ N = int(os.environ.get("AWSIMPLE_BENCH_N", "200"))
 REPEATS = int(os.environ.get("AWSIMPLE_BENCH_REPEATS", "3"))
 LARGE = os.environ.get("AWSIMPLE_BENCH_LARGE", "1") == "1"
 ONLY = os.environ.get("AWSIMPLE_BENCH_ONLY", "")
+LANE = os.environ.get("AWSIMPLE_BENCH_LANE", "")
 RUN = os.environ.get("AWSIMPLE_BENCH_RUN", str(os.getpid()))
 
 # Count every HTTP request botocore sends, whatever session or client sends it.
@@ -48,10 +52,11 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def report(name, times, requests, note=""):
+def report(name, times, cpu, requests, note=""):
     line = {
         "name": name,
         "median_s": statistics.median(times),
+        "cpu_s": statistics.median(cpu),
         "requests": requests,
         "peak_rss": peak_rss(),
         "note": note,
@@ -63,15 +68,17 @@ def measure(name, repeats, setup, body, note=""):
     if ONLY and not name.startswith(ONLY):
         return
     times = []
+    cpu = []
     requests = 0
     for _ in range(repeats):
         state = setup()
         REQUESTS[0] = 0
-        start = time.perf_counter()
+        start, used = time.perf_counter(), time.process_time()
         body(state)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - used)
         requests = REQUESTS[0]
-    report(name, times, requests, note)
+    report(name, times, cpu, requests, note)
 
 
 def big_file(folder: Path, mib: int) -> Path:
@@ -201,10 +208,36 @@ def sync(s3, folder: Path):
     measure("s3.sync_up_unchanged_1000", REPEATS, lambda: None, lambda _: upload_all("sync/base", False), "upload file by file, each skipped")
 
 
+def fast_lane(folder: Path):
+    """`dir` and the large transfers against the fast server (the Rust `fast.s3.*` lines)."""
+    s3 = S3Access(f"pyfast-{RUN}", cache_dir=folder / "fastcache", cache_max_absolute=4 << 30)
+    s3.create_bucket()
+    if not ONLY or "fast.s3.dir".startswith(ONLY) or ONLY.startswith("fast.s3.dir"):
+        keys = [f"small/{i}" for i in range(N)]
+        for k in keys:
+            s3.write_string(f"hello {k}", k)
+        measure("fast.s3.dir", REPEATS, lambda: None, lambda _: s3.dir("small/"))
+    mib = 1024 if LARGE else 64
+    path = big_file(folder, mib)
+    key = f"large/{mib}.bin"
+    down = folder / f"down-{mib}.bin"
+    # One repeat when large: Python spends about 2 minutes of CPU on a 1 GiB upload.
+    measure(f"fast.s3.upload_{mib}mib", 1 if LARGE else REPEATS, lambda: None, lambda _: s3.upload(path, key, force=True), "1 repeat" if LARGE else "")
+    s3.upload(path, key)
+    measure(f"fast.s3.download_{mib}mib", REPEATS, lambda: None, lambda _: s3.download(key, down))
+
+    def empty_cache():
+        shutil.rmtree(folder / "fastcache", ignore_errors=True)
+
+    measure(f"fast.s3.download_cached_{mib}mib", REPEATS, empty_cache, lambda _: s3.download_cached(key, down), "emptied cache")
+    down.unlink(missing_ok=True)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for service in (s3, dynamodb, sqs, sns):
+        services = (fast_lane,) if LANE == "fast" else (s3, dynamodb, sqs, sns)
+        for service in services:
             service(folder)
 
 

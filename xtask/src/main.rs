@@ -16,6 +16,7 @@
 //! The emulator harness is `awsimple_testkit::emulator`, the one the tests use.
 
 mod bench;
+mod fast_server;
 mod isolation;
 mod release;
 

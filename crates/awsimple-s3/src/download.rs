@@ -9,10 +9,11 @@ use std::sync::Arc;
 use aws_sdk_s3::types::ChecksumMode;
 use awsimple_cache::DiskCache;
 use awsimple_core::{BackoffConfig, Error, Result, retry_transient};
-use futures::StreamExt;
 use serde::de::DeserializeOwned;
 use tempfile::NamedTempFile;
 use tracing::{debug, warn};
+
+mod ranged;
 
 use crate::access::{S3, S3Access};
 use crate::builder::{DownloadOptions, Progress, report};
@@ -357,97 +358,6 @@ impl S3Access {
             ));
         }
         Ok(check)
-    }
-
-    /// Parallel ranged GETs (`concurrency` in flight). Each range is written at its offset as
-    /// soon as it arrives, whatever the order, while the checksum takes the ranges in order on
-    /// its own thread: hashing overlaps the transfer and the writes, memory stays at about
-    /// `part size x concurrency`, and verifying needs no second pass over the file.
-    async fn ranged_download(
-        &self,
-        meta: &S3ObjectMetadata,
-        expected: &Expected,
-        target: Target<'_>,
-        progress: Option<&Progress>,
-        deadline: Deadline,
-    ) -> Result<ContentCheck> {
-        let part_size = self.inner.part_size;
-        let ranges = meta.size.div_ceil(part_size);
-        let resource = self.resource(&meta.key);
-        let temp = target.path;
-        let mut parts = futures::stream::iter(0..ranges)
-            .map(|index| {
-                let resource = &resource;
-                let file = Arc::clone(target.file);
-                async move {
-                    let start = index * part_size;
-                    let end = (start + part_size).min(meta.size) - 1;
-                    let mut backoff = deadline.backoff(body_backoff());
-                    let bytes = retry_transient(&mut backoff, |attempt| {
-                        if attempt > 1 {
-                            warn!(key = %meta.key, start, attempt, "range interrupted: fetching it again");
-                        }
-                        self.get_range(meta, start, end, resource)
-                    })
-                    .await?;
-                    let path = temp.to_path_buf();
-                    let written = bytes.clone();
-                    tokio::task::spawn_blocking(move || write_all_at(&file, &written, start))
-                        .await
-                        .map_err(|e| blocking_err(&path, e))?
-                        .map_err(|e| Error::io(&path, e))?;
-                    Ok::<_, Error>(bytes)
-                }
-            })
-            .buffered(self.inner.concurrency);
-        let mut check = ContentCheck::new(expected);
-        let mut done = 0u64;
-        while let Some(bytes) = parts.next().await {
-            let bytes = bytes?;
-            done += bytes.len() as u64;
-            check = tokio::task::spawn_blocking(move || {
-                check.update(&bytes);
-                check
-            })
-            .await
-            .map_err(|e| blocking_err(temp, e))?;
-            report(progress, done, meta.size);
-        }
-        Ok(check)
-    }
-
-    /// One range of an object, whole or an error.
-    async fn get_range(
-        &self,
-        meta: &S3ObjectMetadata,
-        start: u64,
-        end: u64,
-        resource: &str,
-    ) -> Result<bytes::Bytes> {
-        let request = self
-            .inner
-            .client
-            .get_object()
-            .bucket(&self.inner.bucket)
-            .key(&meta.key)
-            .range(format!("bytes={start}-{end}"))
-            .if_match(format!("\"{}\"", meta.etag));
-        let out = S3.call("GetObject", resource, request.send()).await?;
-        let checksum = sdk_checksum_name(&out);
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| body_error(resource, checksum, e))?
-            .into_bytes();
-        if bytes.len() as u64 != end - start + 1 {
-            return Err(Error::unreachable(
-                "GetObject",
-                resource,
-                format!("range {start}-{end}: got {} bytes", bytes.len()),
-            ));
-        }
-        Ok(bytes)
     }
 }
 

@@ -1,5 +1,5 @@
-//! What awsimple's benchmarks share: the median of repeated timings, the peak memory of the
-//! process, a pseudo-random test file, the `BENCH {json}` line the workloads print and
+//! What awsimple's benchmarks share: the median of repeated timings, the CPU time and peak memory
+//! of the process, a pseudo-random test file, the `BENCH {json}` line the workloads print and
 //! `cargo xtask bench` reads back, and (feature `aws`) [`measure`], which times one step and
 //! prints the requests it sent.
 //!
@@ -35,6 +35,21 @@ pub fn peak_rss() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
+/// CPU time (user + system, every thread, those that ended included) this process has used
+/// since it started, in seconds (`CLOCK_PROCESS_CPUTIME_ID`, nanosecond resolution; the clock
+/// Python's `time.process_time()` reads). NaN where there is no such clock.
+pub fn cpu_seconds() -> f64 {
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+        t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+    }
+    #[cfg(not(unix))]
+    {
+        f64::NAN
+    }
+}
+
 /// Resets the peak that [`peak_rss`] reports to the current resident memory (writes 5 to
 /// `/proc/self/clear_refs`, Linux 4.0+; does nothing elsewhere).
 pub fn reset_peak_rss() {
@@ -63,12 +78,15 @@ pub fn write_pseudo_random_file(path: &Path, mib: usize) -> std::io::Result<()> 
 
 /// One `BENCH {json}` line: what the benchmark workloads (Rust and Python) print per operation
 /// and `cargo xtask bench` reads back.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct BenchLine {
     /// The operation, e.g. `s3.dir` (`<operation>.sdk_floor` for the bare SDK doing the same).
     pub name: String,
     /// Median wall time over the repeats, in seconds.
     pub median_s: f64,
+    /// Median CPU time (user + system) of the client process over the repeats, in seconds (NaN
+    /// when unknown).
+    pub cpu_s: f64,
     /// HTTP requests one repeat sent.
     pub requests: u64,
     /// Peak resident memory during the operation, in bytes (0 when unknown).
@@ -77,16 +95,37 @@ pub struct BenchLine {
     pub note: String,
 }
 
+impl Default for BenchLine {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            median_s: f64::NAN,
+            cpu_s: f64::NAN,
+            requests: 0,
+            peak_rss: 0,
+            note: String::new(),
+        }
+    }
+}
+
 impl BenchLine {
-    /// A line for `name` from the wall times of its repeats.
+    /// A line for `name` from the wall times of its repeats (CPU unknown: see [`Self::cpu`]).
     pub fn new(name: &str, times: &[f64], requests: u64, peak_rss: u64, note: &str) -> Self {
         Self {
             name: name.to_owned(),
             median_s: median(times),
+            cpu_s: f64::NAN,
             requests,
             peak_rss,
             note: note.to_owned(),
         }
+    }
+
+    /// The line with the median of the CPU seconds its repeats used.
+    #[must_use]
+    pub fn cpu(mut self, cpu_times: &[f64]) -> Self {
+        self.cpu_s = median(cpu_times);
+        self
     }
 
     /// Reads a `BENCH {json}` line (a flat JSON object, as `Display` and Python's `json.dumps`
@@ -100,9 +139,13 @@ impl BenchLine {
                 ("note", Value::Text(t)) => out.note = t,
                 ("median_s", Value::Number(n)) => out.median_s = n.parse().ok()?,
                 ("median_s", Value::Null) => out.median_s = f64::NAN,
+                ("cpu_s", Value::Number(n)) => out.cpu_s = n.parse().ok()?,
+                ("cpu_s", Value::Null) => out.cpu_s = f64::NAN,
                 ("requests", Value::Number(n)) => out.requests = n.parse().ok()?,
                 ("peak_rss", Value::Number(n)) => out.peak_rss = n.parse().ok()?,
-                ("name" | "note" | "median_s" | "requests" | "peak_rss", _) => return None,
+                ("name" | "note" | "median_s" | "cpu_s" | "requests" | "peak_rss", _) => {
+                    return None;
+                }
                 _ => {}
             }
         }
@@ -110,23 +153,30 @@ impl BenchLine {
     }
 }
 
-/// `BENCH {"name": ..., "median_s": ..., "requests": ..., "peak_rss": ..., "note": ...}`.
+/// `BENCH {"name": ..., "median_s": ..., "cpu_s": ..., "requests": ..., "peak_rss": ...,
+/// "note": ...}`.
 impl fmt::Display for BenchLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let median = if self.median_s.is_finite() {
-            self.median_s.to_string()
-        } else {
-            "null".to_owned()
-        };
         write!(
             f,
-            "BENCH {{\"name\": {}, \"median_s\": {median}, \"requests\": {}, \"peak_rss\": {}, \
-             \"note\": {}}}",
+            "BENCH {{\"name\": {}, \"median_s\": {}, \"cpu_s\": {}, \"requests\": {}, \
+             \"peak_rss\": {}, \"note\": {}}}",
             json_string(&self.name),
+            json_number(self.median_s),
+            json_number(self.cpu_s),
             self.requests,
             self.peak_rss,
             json_string(&self.note)
         )
+    }
+}
+
+/// `x` as a JSON number, `null` when it is not finite.
+pub fn json_number(x: f64) -> String {
+    if x.is_finite() {
+        x.to_string()
+    } else {
+        "null".to_owned()
     }
 }
 
@@ -335,14 +385,43 @@ mod tests {
             3,
             42,
             "bare \"SDK\", \\ and\ttabs",
-        );
+        )
+        .cpu(&[0.05, 0.01, 0.02]);
         assert_eq!(line.median_s, 0.2);
+        assert_eq!(line.cpu_s, 0.02);
         let text = line.to_string();
         assert!(
             text.starts_with("BENCH {\"name\": \"s3.dir.sdk_floor\""),
             "{text}"
         );
         assert_eq!(BenchLine::parse(&text), Some(line));
+    }
+
+    #[test]
+    fn cpu_is_optional_in_a_line() {
+        // Lines written before the CPU column (or by a side that cannot measure it) still parse.
+        let old = BenchLine::parse(r#"BENCH {"name": "s3.dir", "median_s": 0.25, "requests": 1}"#)
+            .unwrap();
+        assert!(old.cpu_s.is_nan());
+        let text = old.to_string();
+        assert!(text.contains("\"cpu_s\": null"), "{text}");
+        let unknown = BenchLine::parse(&text).unwrap();
+        assert!(unknown.cpu_s.is_nan());
+        let python =
+            BenchLine::parse(r#"BENCH {"name": "x", "median_s": 1, "cpu_s": 2.5e-3}"#).unwrap();
+        assert_eq!(python.cpu_s, 2.5e-3);
+    }
+
+    #[test]
+    fn the_cpu_clock_of_the_process_reads() {
+        let before = cpu_seconds();
+        let mut x = 0u64;
+        for i in 0..1_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        let after = cpu_seconds();
+        assert!(before.is_finite() && before > 0.0, "{before}");
+        assert!(after >= before, "{before} then {after}");
     }
 
     #[test]

@@ -23,7 +23,8 @@
 //! - [`mod@bench`]: what the benchmarks share (medians, peak memory, the `BENCH` line format).
 //!
 //! Feature `aws` (default) adds what needs `awsimple-core` and tokio (`emulator_access`,
-//! `access_at`, `fault_proxy`, `bench::measure`); without it the crate uses only `std`.
+//! `access_at`, `fault_proxy`, `bench::measure`); without it the crate uses only `std`
+//! (and rustix for the process CPU clock).
 //!
 //! ```no_run
 //! # async fn demo() -> awsimple_core::Result<()> {

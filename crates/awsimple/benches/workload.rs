@@ -1,18 +1,24 @@
 //! The benchmark workload of `cargo xtask bench` (run it through xtask: it starts the emulator,
 //! builds this in release mode, and puts the Python package's figures beside ours).
 //!
-//! Prints one `BENCH {json}` line per operation: the median wall time over the repeats, the HTTP
-//! requests one repeat sent (from the `RequestCounter`), and the peak resident memory of the
-//! operation (VmHWM, reset before each large transfer). Figures are for comparison on one
-//! machine in one run, never absolute.
+//! Prints one `BENCH {json}` line per operation: the median wall time and the median CPU time
+//! (user + system of this process) over the repeats, the HTTP requests one repeat sent (from the
+//! `RequestCounter`), and the peak resident memory of the operation (VmHWM; large transfers run
+//! in a fresh process each). Figures are for comparison on one machine in one run, never
+//! absolute. With `AWSIMPLE_BENCH_LANE=fast` only the fast-server lane runs (`fast.*` lines).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "workload/transfers.rs"]
+mod transfers;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use awsimple::AwsAccess;
-use awsimple_testkit::bench::{BenchLine, peak_rss, reset_peak_rss, write_pseudo_random_file};
+use awsimple_testkit::bench::{
+    BenchLine, cpu_seconds, peak_rss, reset_peak_rss, write_pseudo_random_file,
+};
 
 struct Bench {
     access: AwsAccess,
@@ -31,8 +37,11 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
-fn report(name: &str, times: Vec<f64>, requests: u64, peak: u64, note: &str) {
-    println!("{}", BenchLine::new(name, &times, requests, peak, note));
+fn report(name: &str, times: Vec<f64>, cpu: Vec<f64>, requests: u64, peak: u64, note: &str) {
+    println!(
+        "{}",
+        BenchLine::new(name, &times, requests, peak, note).cpu(&cpu)
+    );
 }
 
 impl Bench {
@@ -51,20 +60,21 @@ impl Bench {
         if !self.selected(name) {
             return;
         }
-        let mut times = Vec::new();
+        let (mut times, mut cpu) = (Vec::new(), Vec::new());
         let mut requests = 0;
         let mut peak = 0;
         for _ in 0..repeats {
             setup().await;
             self.access.request_counter().reset();
             reset_peak_rss();
-            let start = Instant::now();
+            let (start, used) = (Instant::now(), cpu_seconds());
             body().await;
             times.push(start.elapsed().as_secs_f64());
+            cpu.push(cpu_seconds() - used);
             requests = self.access.request_counter().total();
             peak = peak.max(peak_rss());
         }
-        report(name, times, requests, peak, note);
+        report(name, times, cpu, requests, peak, note);
     }
 }
 
@@ -83,11 +93,12 @@ async fn hashing(bench: &Bench) {
         return;
     }
     let path = big_file(&bench.folder, 256);
-    let (mut ours, mut coreutils) = (Vec::new(), Vec::new());
+    let (mut ours, mut cpu, mut coreutils) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..bench.repeats.max(3) {
-        let start = Instant::now();
+        let (start, used) = (Instant::now(), cpu_seconds());
         awsimple::sha512_file_async(&path).await.unwrap();
         ours.push(start.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - used);
         let start = Instant::now();
         let status = std::process::Command::new("sha512sum")
             .arg(&path)
@@ -97,11 +108,12 @@ async fn hashing(bench: &Bench) {
             coreutils.push(start.elapsed().as_secs_f64());
         }
     }
-    report("sha512.file_256mib", ours, 0, peak_rss(), "");
+    report("sha512.file_256mib", ours, cpu, 0, peak_rss(), "");
     if !coreutils.is_empty() {
         report(
             "sha512sum.file_256mib",
             coreutils,
+            Vec::new(),
             0,
             0,
             "coreutils sha512sum, in turns with the line above",
@@ -425,50 +437,7 @@ async fn s3(bench: &Bench) {
             },
         )
         .await;
-    bench
-        .measure(
-            "s3.dir",
-            bench.repeats,
-            "",
-            async || {},
-            || async {
-                assert_eq!(s3.dir("small/").await.unwrap().len(), keys.len());
-            },
-        )
-        .await;
-    // The floor: the same requests (1 LIST, N HEADs, 32 in flight) through the bare SDK client,
-    // with no library work at all. What `dir` costs above this line is ours.
-    bench
-        .measure(
-            "s3.dir.sdk_floor",
-            bench.repeats,
-            "bare SDK, same requests",
-            async || {},
-            || async {
-                use futures::StreamExt;
-                let client = s3.client();
-                let listed = client
-                    .list_objects_v2()
-                    .bucket(s3.bucket_name())
-                    .prefix("small/")
-                    .send()
-                    .await
-                    .unwrap();
-                let heads: Vec<_> = futures::stream::iter(listed.contents().iter())
-                    .map(|o| {
-                        client
-                            .head_object()
-                            .bucket(s3.bucket_name())
-                            .key(o.key().unwrap())
-                            .send()
-                    })
-                    .buffer_unordered(32)
-                    .collect()
-                    .await;
-                assert_eq!(heads.len(), keys.len());
-            },
-        )
-        .await;
+    dir_lines(bench, &s3, "s3.", keys.len()).await;
     let small = bench.folder.join("small.bin");
     std::fs::write(&small, vec![7u8; 10_000]).unwrap();
     s3.upload(&small, "cached/small.bin").await.unwrap();
@@ -499,72 +468,56 @@ async fn s3(bench: &Bench) {
         return;
     }
     for mib in [64usize, 256] {
-        let path = big_file(&bench.folder, mib);
-        let key = format!("large/{mib}.bin");
-        let upload = format!("s3.upload_{mib}mib");
-        if bench.selected(&upload) {
-            in_child(&upload, s3.bucket_name(), &key, &path, bench.repeats);
-        }
-        bench
-            .measure(
-                &format!("s3.reupload_unchanged_{mib}mib"),
-                bench.repeats,
-                "",
-                async || {},
-                || async {
-                    assert!(!s3.upload(&path, &key).await.unwrap());
-                },
-            )
-            .await;
-        let name = format!("s3.download_{mib}mib");
-        if !bench.selected(&name) {
-            continue;
-        }
-        // The object is there even when `--only` skipped the upload lines (a no-op otherwise).
-        s3.upload(&path, &key).await.unwrap();
-        let down = bench.folder.join(format!("down-{mib}.bin"));
-        in_child(&name, s3.bucket_name(), &key, &down, bench.repeats);
-        let _ = std::fs::remove_file(&down);
-        // The floor: the same requests (a HEAD, then 8 MiB ranges with 8 in flight) through the
-        // bare SDK client, bodies read and dropped: no file, no checksum.
-        let size = std::fs::metadata(&path).unwrap().len();
-        bench
-            .measure(
-                &format!("{name}.sdk_floor"),
-                bench.repeats,
-                "bare SDK, same ranges, nothing written",
-                async || {},
-                || async {
-                    use futures::StreamExt;
-                    let head = s3.client().head_object().bucket(s3.bucket_name()).key(&key);
-                    assert_eq!(
-                        head.send().await.unwrap().content_length(),
-                        Some(size as i64)
-                    );
-                    let part = awsimple::s3::DEFAULT_PART_SIZE;
-                    let (s3, key) = (&s3, &key);
-                    let got: u64 = futures::stream::iter(0..size.div_ceil(part))
-                        .map(|i| async move {
-                            let end = ((i + 1) * part).min(size) - 1;
-                            let out = s3
-                                .client()
-                                .get_object()
-                                .bucket(s3.bucket_name())
-                                .key(key)
-                                .range(format!("bytes={}-{end}", i * part))
-                                .send()
-                                .await
-                                .unwrap();
-                            out.body.collect().await.unwrap().into_bytes().len() as u64
-                        })
-                        .buffer_unordered(awsimple::s3::DEFAULT_CONCURRENCY)
-                        .fold(0, |a, b| async move { a + b })
-                        .await;
-                    assert_eq!(got, size);
-                },
-            )
-            .await;
+        transfers::large_lines(bench, &s3, "s3.", mib, false).await;
     }
+}
+
+/// `dir` of the `n` objects under `small/`, and its floor, as `<prefix>dir`.
+async fn dir_lines(bench: &Bench, s3: &awsimple::S3Access, prefix: &str, n: usize) {
+    bench
+        .measure(
+            &format!("{prefix}dir"),
+            bench.repeats,
+            "",
+            async || {},
+            || async {
+                assert_eq!(s3.dir("small/").await.unwrap().len(), n);
+            },
+        )
+        .await;
+    // The floor: the same requests (1 LIST, N HEADs, 32 in flight) through the bare SDK client,
+    // with no library work at all. What `dir` costs above this line is ours.
+    bench
+        .measure(
+            &format!("{prefix}dir.sdk_floor"),
+            bench.repeats,
+            "bare SDK, same requests",
+            async || {},
+            || async {
+                use futures::StreamExt;
+                let client = s3.client();
+                let listed = client
+                    .list_objects_v2()
+                    .bucket(s3.bucket_name())
+                    .prefix("small/")
+                    .send()
+                    .await
+                    .unwrap();
+                let heads: Vec<_> = futures::stream::iter(listed.contents().iter())
+                    .map(|o| {
+                        client
+                            .head_object()
+                            .bucket(s3.bucket_name())
+                            .key(o.key().unwrap())
+                            .send()
+                    })
+                    .buffer_unordered(32)
+                    .collect()
+                    .await;
+                assert_eq!(heads.len(), n);
+            },
+        )
+        .await;
 }
 
 /// Folder sync of 1000 small files: a first upload (to a new prefix each repeat), and a sync of
@@ -634,55 +587,10 @@ async fn sns(bench: &Bench) {
         .await;
 }
 
-const CHILD: &str = "AWSIMPLE_BENCH_CHILD";
-
-/// Runs a large transfer (`s3.upload_*`: `path` to `key`, forced; `s3.download_*`: `key` to
-/// `path`) in a fresh process and prints its line, so its peak memory is its own: a long-lived
-/// process keeps what the allocator held for earlier work.
-fn in_child(name: &str, bucket: &str, key: &str, path: &Path, repeats: usize) {
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .env(
-            CHILD,
-            format!("{name}|{bucket}|{key}|{}|{repeats}", path.display()),
-        )
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .unwrap();
-    assert!(child.status.success(), "the child of {name} failed");
-    print!("{}", String::from_utf8_lossy(&child.stdout));
-}
-
-/// The child side of [`in_child`]: `name|bucket|key|path|repeats`.
-async fn child(spec: &str) {
-    let parts: Vec<&str> = spec.split('|').collect();
-    let (name, key, path) = (parts[0], parts[2], Path::new(parts[3]));
-    let access = AwsAccess::new().await.unwrap();
-    let s3 = awsimple::S3Access::new(&access, parts[1]).unwrap();
-    let repeats: usize = parts[4].parse().unwrap();
-    let mut times = Vec::new();
-    let mut peak = 0;
-    let mut requests = 0;
-    for _ in 0..repeats {
-        access.request_counter().reset();
-        reset_peak_rss();
-        let start = Instant::now();
-        if name.starts_with("s3.upload") {
-            let options = awsimple::s3::UploadOptions::new().force(true);
-            assert!(s3.upload_with(path, key, &options).await.unwrap());
-        } else {
-            s3.download(key, path).await.unwrap();
-        }
-        times.push(start.elapsed().as_secs_f64());
-        peak = peak.max(peak_rss());
-        requests = access.request_counter().total();
-    }
-    report(name, times, requests, peak, "fresh process");
-}
-
 #[tokio::main]
 async fn main() {
-    if let Ok(spec) = std::env::var(CHILD) {
-        child(&spec).await;
+    if let Some(spec) = transfers::child_spec() {
+        transfers::child(&spec).await;
         return;
     }
     let folder = std::env::var_os("AWSIMPLE_BENCH_DIR")
@@ -700,7 +608,11 @@ async fn main() {
         run: std::env::var("AWSIMPLE_BENCH_RUN").unwrap_or_else(|_| std::process::id().to_string()),
         folder,
     };
-    hashing(&bench).await;
+    if std::env::var("AWSIMPLE_BENCH_LANE").is_ok_and(|lane| lane == "fast") {
+        hashing(&bench).await;
+        transfers::fast_lane(&bench).await;
+        return;
+    }
     s3(&bench).await;
     dynamodb(&bench).await;
     sqs(&bench).await;
