@@ -167,10 +167,11 @@ impl S3AccessBuilder {
         self
     }
 
-    /// The native checksum of single-part writes (default [`WriteChecksum::Sha512`]). Every
-    /// write also carries the `awsimple-sha512` metadata, so the content identity is the same
-    /// whatever the algorithm. A store that refuses the algorithm makes the handle fall back
-    /// (CRC64NVME, CRC32, none) at its first write; choose one here to skip that refusal.
+    /// The native checksum of writes (default [`WriteChecksum::Sha512`]; multipart uploads
+    /// send a full-object CRC64NVME for it). Every write also carries the `awsimple-sha512`
+    /// metadata, so the content identity is the same whatever the algorithm. A store that
+    /// refuses the algorithm makes the handle fall back (CRC64NVME, CRC32, none) at its first
+    /// write, single-part or multipart; choose one here to skip that refusal.
     pub fn checksum(mut self, algorithm: WriteChecksum) -> Self {
         self.checksum = algorithm;
         self

@@ -1,17 +1,24 @@
-//! The native checksum of single-part writes, and its fallback on stores that refuse it.
+//! The native checksum of writes, and its fallback on stores that refuse it.
 //!
 //! AWS accepts SHA-512; S3-compatible stores older than it answer `400 InvalidRequest`
 //! ("unsupported checksum algorithm", SeaweedFS) or `InvalidArgument` / `NotImplemented`
 //! ("unsupported header"). A write refused so is sent again with the next algorithm
 //! (SHA-512, CRC64NVME, CRC32, then none), and the handle (every clone) keeps the one that
-//! worked, so only its first write pays. The `awsimple-sha512` metadata goes with every
-//! write: the content identity shared with Python stays the SHA-512 whatever the algorithm.
+//! worked, so only its first write pays. Multipart uploads share the state: SHA-512 is
+//! single-part only, so they send CRC64NVME (full object) for SHA-512 and CRC64NVME, CRC32
+//! (per part, composite) and none; a refusal there moves the handle past the refused
+//! algorithm too. The `awsimple-sha512` metadata goes with every write: the content identity
+//! shared with Python stays the SHA-512 whatever the algorithm.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+use aws_sdk_s3::config::RequestChecksumCalculation;
 use awsimple_core::Error;
+use tracing::warn;
 
-/// The native checksum single-part writes (`write_*`, small `upload`s) send.
+/// The native checksum writes send: single-part ones (`write_*`, small `upload`s) this one,
+/// multipart uploads [`WriteChecksum::Crc64Nvme`] for [`WriteChecksum::Sha512`] (S3 has no
+/// SHA-512 of a whole multipart object).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum WriteChecksum {
@@ -20,7 +27,8 @@ pub enum WriteChecksum {
     Sha512,
     /// A full-object CRC64NVME, computed by the SDK.
     Crc64Nvme,
-    /// A CRC32, computed by the SDK (stores without CRC64NVME mostly have it).
+    /// A CRC32, computed by the SDK (stores without CRC64NVME mostly have it); per part
+    /// (composite) in multipart uploads.
     Crc32,
     /// No checksum header (the `awsimple-sha512` metadata only), for stores that refuse them.
     None,
@@ -50,6 +58,15 @@ impl WriteChecksum {
             .unwrap_or(WriteChecksum::None)
     }
 
+    /// The algorithm of a multipart upload of a handle at this one: S3 has no full-object
+    /// SHA-512, so a full-object CRC64NVME instead.
+    pub(crate) fn multipart(self) -> Self {
+        match self {
+            WriteChecksum::Sha512 => WriteChecksum::Crc64Nvme,
+            other => other,
+        }
+    }
+
     /// The algorithm tried when this one is refused.
     pub(crate) fn fallback(self) -> Option<Self> {
         Self::ORDER.get(usize::from(self.index()) + 1).copied()
@@ -69,29 +86,43 @@ impl CurrentChecksum {
         WriteChecksum::from_index(self.0.load(Ordering::Acquire))
     }
 
-    /// `refused` was refused: moves on to its fallback unless another write has moved on
-    /// already (then to wherever that one went). Returns the algorithm to try next, `None`
-    /// when there is none.
+    /// `refused` was refused: moves on to its fallback unless another write has moved further
+    /// already (then to wherever that one went); never back to an algorithm refused. A
+    /// multipart upload's refusal of CRC64NVME moves a handle still at SHA-512 past both.
+    /// Returns the algorithm to try next, `None` when there is none.
     pub(crate) fn refused(&self, refused: WriteChecksum) -> Option<WriteChecksum> {
-        let next = refused.fallback()?;
-        match self.0.compare_exchange(
-            refused.index(),
-            next.index(),
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => Some(next),
-            Err(now) => {
-                let now = WriteChecksum::from_index(now);
-                // Never back to an algorithm already refused.
-                Some(if now.index() > refused.index() {
-                    now
-                } else {
-                    next
-                })
-            }
-        }
+        let next = refused.fallback()?.index();
+        let before = self.0.fetch_max(next, Ordering::AcqRel);
+        Some(WriteChecksum::from_index(before.max(next)))
     }
+
+    /// [`CurrentChecksum::refused`], logged: the write of `operation` in `bucket` was refused
+    /// with `error`.
+    pub(crate) fn fall_back(
+        &self,
+        bucket: &str,
+        operation: &str,
+        refused: WriteChecksum,
+        error: &Error,
+    ) -> Option<WriteChecksum> {
+        let next = self.refused(refused)?;
+        warn!(
+            bucket,
+            operation,
+            refused = ?refused,
+            next = ?next,
+            %error,
+            "the store refuses the checksum algorithm: this handle falls back"
+        );
+        Some(next)
+    }
+}
+
+/// The configuration override of requests sent with [`WriteChecksum::None`]: not even the
+/// SDK's default CRC32, only what an operation requires (none of the writes).
+pub(crate) fn without_checksum() -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::default()
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
 }
 
 /// Did the store refuse the checksum algorithm (not the content, not the request)?
@@ -187,5 +218,20 @@ mod tests {
         );
         assert_eq!(current.refused(WriteChecksum::None), None);
         assert_eq!(current.get(), WriteChecksum::None);
+    }
+
+    #[test]
+    fn a_multipart_refusal_moves_a_single_part_handle_past_it() {
+        let current = CurrentChecksum::new(WriteChecksum::Sha512);
+        let multipart = current.get().multipart();
+        assert_eq!(multipart, WriteChecksum::Crc64Nvme);
+        assert_eq!(current.refused(multipart), Some(WriteChecksum::Crc32));
+        assert_eq!(current.get(), WriteChecksum::Crc32);
+        // A single-part write refused with SHA-512 meanwhile does not go back up.
+        assert_eq!(
+            current.refused(WriteChecksum::Sha512),
+            Some(WriteChecksum::Crc32)
+        );
+        assert_eq!(current.get(), WriteChecksum::Crc32);
     }
 }

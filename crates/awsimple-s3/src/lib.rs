@@ -28,10 +28,20 @@
 //! # Content identity (shared with Python awsimple 8)
 //! Single-part uploads carry the native SHA-512 checksum (S3 validates it) and the
 //! `awsimple-sha512` user metadata; multipart uploads carry a full-object CRC64NVME and the same
-//! metadata. On a store that refuses SHA-512 checksums, a handle falls back at its first
-//! write (CRC64NVME, CRC32, none; see [`WriteChecksum`]) and keeps the metadata, so the
-//! identity does not change. An object's identity is, in order: the native SHA-512, the metadata SHA-512, the
+//! metadata. An object's identity is, in order: the native SHA-512, the metadata SHA-512, the
 //! full-object CRC64NVME, else a hash of bucket, key, size, mtime and ETag.
+//!
+//! # S3-compatible stores
+//! - Checksums: on a store that refuses the algorithm, a handle (and its clones) falls back at
+//!   its first write, single-part or multipart: SHA-512, CRC64NVME, CRC32, none (multipart:
+//!   full-object CRC64NVME, CRC32 per part, none). The `awsimple-sha512` metadata goes with
+//!   every write, so the identity Python reads does not change. Choose the algorithm up front
+//!   with [`S3AccessBuilder::checksum`]`(`[`WriteChecksum`]`::..)` to skip the refused request;
+//!   [`S3Access::write_checksum`] tells where a handle is.
+//! - Addressing: any endpoint override (in code, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, or
+//!   a profile's `services` section; see [`AwsAccess::service_endpoint_url`]) gets path-style
+//!   addressing (`<endpoint>/<bucket>/<key>`): emulators and S3-compatible stores have no
+//!   `<bucket>.<host>` names. Only AWS's own endpoints use virtual-hosted style.
 //!
 //! Downloads are checked against the full-object CRC64NVME when the object has one (cheap,
 //! and validated by S3 when the object was written), else against the SHA-512 identity; the

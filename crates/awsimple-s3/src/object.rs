@@ -4,17 +4,15 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_s3::config::RequestChecksumCalculation;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ObjectCannedAcl};
 use awsimple_core::{Error, Found, Result, Sha512Digest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tracing::warn;
 
 use crate::access::{S3, S3Access};
-use crate::checksum::{WriteChecksum, refuses_checksum};
+use crate::checksum::{WriteChecksum, refuses_checksum, without_checksum};
 use crate::deadline::Deadline;
 use crate::identity::{self, Identity, ObjectFacts, SHA512_METADATA};
 use crate::names::{checked_json_key, validate_key};
@@ -80,9 +78,9 @@ impl S3Access {
             .await
     }
 
-    /// The native checksum this handle's single-part writes send now: the builder's
+    /// The native checksum this handle's writes send now: the builder's
     /// ([`crate::S3AccessBuilder::checksum`], SHA-512 by default), or the fallback the store
-    /// made it take.
+    /// made it take (multipart uploads send a full-object CRC64NVME for SHA-512).
     pub fn write_checksum(&self) -> WriteChecksum {
         self.inner.checksum.get()
     }
@@ -100,19 +98,17 @@ impl S3Access {
         loop {
             let stream = body.stream().await?;
             match self.put_object_once(key, stream, digest, algorithm).await {
-                Err(e) if refuses_checksum(&e) => match self.inner.checksum.refused(algorithm) {
-                    Some(next) => {
-                        warn!(
-                            bucket = %self.inner.bucket,
-                            refused = ?algorithm,
-                            next = ?next,
-                            error = %e,
-                            "the store refuses the checksum algorithm: this handle falls back"
-                        );
-                        algorithm = next;
+                Err(e) if refuses_checksum(&e) => {
+                    match self.inner.checksum.fall_back(
+                        &self.inner.bucket,
+                        "PutObject",
+                        algorithm,
+                        &e,
+                    ) {
+                        Some(next) => algorithm = next,
+                        None => return Err(e),
                     }
-                    None => return Err(e),
-                },
+                }
                 other => return other,
             }
         }
@@ -151,10 +147,7 @@ impl S3Access {
                 // Not even the SDK's default CRC32: only what the operation requires (none).
                 request
                     .customize()
-                    .config_override(
-                        aws_sdk_s3::config::Builder::default()
-                            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired),
-                    )
+                    .config_override(without_checksum())
                     .send()
                     .await
             } else {

@@ -1,7 +1,8 @@
 //! Uploads of files: skipped when S3 already holds the same content, one PutObject with the
 //! SHA-512 up to the multipart threshold, above it a multipart upload with a full-object
-//! CRC64NVME whose parts go up in parallel from a pool of buffers. One deadline bounds the
-//! whole upload; a multipart upload that does not complete is aborted, even when the upload's
+//! CRC64NVME whose parts go up in parallel from a pool of buffers (on a store that refuses
+//! it, the handle's fallback: CRC32 per part, then none). One deadline bounds the whole
+//! upload; a multipart upload that does not complete is aborted, even when the upload's
 //! future is dropped.
 
 use std::io::{Read, Seek, SeekFrom};
@@ -20,6 +21,7 @@ use tracing::{debug, warn};
 
 use crate::access::{S3, S3Access};
 use crate::builder::{UploadOptions, report};
+use crate::checksum::{WriteChecksum, refuses_checksum, without_checksum};
 use crate::deadline::Deadline;
 use crate::identity::{self, Identity, SHA512_METADATA};
 use crate::local::blocking_err;
@@ -51,6 +53,40 @@ fn failed_inside_200(e: &Error) -> bool {
             ..
         }
     )
+}
+
+/// Why an attempt at a multipart upload failed.
+enum Failed {
+    /// The store refused the checksum algorithm: at CreateMultipartUpload, or at an
+    /// UploadPart before any part of the upload was accepted (later, the algorithm is not what
+    /// it refuses).
+    Checksum(Error),
+    /// Anything else.
+    Other(Error),
+}
+
+impl From<Error> for Failed {
+    fn from(e: Error) -> Self {
+        Failed::Other(e)
+    }
+}
+
+impl Failed {
+    fn error(&self) -> &Error {
+        match self {
+            Failed::Checksum(e) | Failed::Other(e) => e,
+        }
+    }
+
+    /// `e`, a refusal of the checksum algorithm when it is one and `first` (nothing of the
+    /// upload accepted yet).
+    fn classify(e: Error, first: bool) -> Self {
+        if first && refuses_checksum(&e) {
+            Failed::Checksum(e)
+        } else {
+            Failed::Other(e)
+        }
+    }
 }
 
 /// The part buffers of one multipart upload, used again part after part. Fresh 8 MiB buffers
@@ -265,23 +301,42 @@ impl S3Access {
 
     /// A multipart upload; when it fails after its parts went up (a Complete that S3 keeps
     /// answering with 200 and an error, say), it is aborted and made once more from scratch.
+    /// A store that refuses the checksum algorithm (at CreateMultipartUpload or the first
+    /// UploadPart) gets it again with the handle's fallback, which the handle keeps.
     async fn multipart_upload(&self, job: &Multipart<'_>) -> Result<()> {
         let key = job.key;
         let mut backoff = job.deadline.backoff(backoff(MULTIPART_ATTEMPTS));
+        let mut algorithm = self.inner.checksum.get().multipart();
         loop {
-            match self.multipart_upload_once(job).await {
-                Err(e) if failed_inside_200(&e) => {
+            match self.multipart_upload_once(job, algorithm).await {
+                Ok(()) => return Ok(()),
+                Err(Failed::Checksum(e)) => {
+                    match self.inner.checksum.fall_back(
+                        &self.inner.bucket,
+                        "multipart upload",
+                        algorithm,
+                        &e,
+                    ) {
+                        Some(next) => algorithm = next.multipart(),
+                        None => return Err(e),
+                    }
+                }
+                Err(Failed::Other(e)) if failed_inside_200(&e) => {
                     if !backoff.wait().await {
                         return Err(e);
                     }
                     warn!(key, attempt = backoff.attempt(), error = %e, "the multipart upload did not complete: uploading it again");
                 }
-                other => return other,
+                Err(Failed::Other(e)) => return Err(e),
             }
         }
     }
 
-    async fn multipart_upload_once(&self, job: &Multipart<'_>) -> Result<()> {
+    async fn multipart_upload_once(
+        &self,
+        job: &Multipart<'_>,
+        algorithm: WriteChecksum,
+    ) -> std::result::Result<(), Failed> {
         let &Multipart {
             key,
             sha512,
@@ -295,22 +350,30 @@ impl S3Access {
             .create_multipart_upload()
             .bucket(&self.inner.bucket)
             .key(key)
-            .metadata(SHA512_METADATA, sha512.to_hex())
-            .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
-            .checksum_type(ChecksumType::FullObject);
+            .metadata(SHA512_METADATA, sha512.to_hex());
+        create = match algorithm.multipart() {
+            WriteChecksum::Crc32 => create.checksum_algorithm(ChecksumAlgorithm::Crc32),
+            WriteChecksum::None => create,
+            _ => create
+                .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+                .checksum_type(ChecksumType::FullObject),
+        };
         if self.inner.public_readable {
             create = create.acl(ObjectCannedAcl::PublicRead);
         }
         let created = S3
             .call("CreateMultipartUpload", &resource, create.send())
-            .await?;
+            .await
+            .map_err(|e| Failed::classify(e, true))?;
         let upload_id = created.upload_id().unwrap_or_default().to_owned();
         let pending = PendingUpload::new(self, key, &upload_id);
-        let result = self.upload_parts_and_complete(job, &upload_id).await;
+        let result = self
+            .upload_parts_and_complete(job, &upload_id, algorithm.multipart())
+            .await;
         match &result {
             Ok(()) => pending.completed(),
-            Err(e) => {
-                warn!(bucket = %self.inner.bucket, key, error = %e, "multipart upload failed: aborting it");
+            Err(failed) => {
+                warn!(bucket = %self.inner.bucket, key, error = %failed.error(), "multipart upload failed: aborting it");
                 // Waited for while the deadline allows; past it, the abort finishes on its own.
                 if let Some(abort) = pending.abort() {
                     match deadline.at() {
@@ -346,7 +409,14 @@ impl S3Access {
         }
     }
 
-    async fn upload_parts_and_complete(&self, job: &Multipart<'_>, upload_id: &str) -> Result<()> {
+    /// The parts (with `algorithm`: a full-object CRC64NVME, CRC32 per part, or none) and the
+    /// CompleteMultipartUpload.
+    async fn upload_parts_and_complete(
+        &self,
+        job: &Multipart<'_>,
+        upload_id: &str,
+        algorithm: WriteChecksum,
+    ) -> std::result::Result<(), Failed> {
         let &Multipart {
             path,
             key,
@@ -361,12 +431,15 @@ impl S3Access {
         let done = Arc::new(AtomicU64::new(0));
         let resource = self.resource(key);
         let pool = PartBuffers::default();
+        // Parts the store took: a checksum refused after one is not a refusal of the algorithm.
+        let accepted = AtomicU64::new(0);
         let mut completed: Vec<CompletedPart> = futures::stream::iter(0..parts)
             .map(|index| {
                 let path = path.to_path_buf();
                 let done = done.clone();
                 let resource = &resource;
                 let pool = &pool;
+                let accepted = &accepted;
                 async move {
                     let offset = index * part_size;
                     let len = part_size.min(size - offset);
@@ -392,17 +465,47 @@ impl S3Access {
                         .key(key)
                         .upload_id(upload_id)
                         .part_number(number)
-                        .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
                         .body(ByteStream::from(bytes.clone()));
-                    let out = S3.call("UploadPart", resource, request.send()).await?;
+                    let send = async move {
+                        match algorithm {
+                            WriteChecksum::Crc32 => {
+                                request
+                                    .checksum_algorithm(ChecksumAlgorithm::Crc32)
+                                    .send()
+                                    .await
+                            }
+                            // Not even the SDK's default CRC32.
+                            WriteChecksum::None => {
+                                request
+                                    .customize()
+                                    .config_override(without_checksum())
+                                    .send()
+                                    .await
+                            }
+                            _ => {
+                                request
+                                    .checksum_algorithm(ChecksumAlgorithm::Crc64Nvme)
+                                    .send()
+                                    .await
+                            }
+                        }
+                    };
+                    let out = S3
+                        .call("UploadPart", resource, send)
+                        .await
+                        .map_err(|e| Failed::classify(e, accepted.load(Ordering::SeqCst) == 0))?;
+                    accepted.fetch_add(1, Ordering::SeqCst);
                     pool.give_back(bytes);
                     let total = done.fetch_add(len, Ordering::SeqCst) + len;
                     report(options.progress.as_ref(), total, size);
-                    Ok::<_, Error>(
+                    // The part's checksum, whichever the store answered with (a composite CRC32
+                    // upload needs them in Complete).
+                    Ok::<_, Failed>(
                         CompletedPart::builder()
                             .part_number(number)
                             .set_e_tag(out.e_tag().map(str::to_owned))
                             .set_checksum_crc64_nvme(out.checksum_crc64_nvme().map(str::to_owned))
+                            .set_checksum_crc32(out.checksum_crc32().map(str::to_owned))
                             .build(),
                     )
                 }
@@ -418,16 +521,19 @@ impl S3Access {
         // the call); it is idempotent for the same upload id. moto does it now and then too.
         let mut backoff = deadline.backoff(backoff(COMPLETE_ATTEMPTS));
         loop {
-            let request = self
+            let mut request = self
                 .inner
                 .client
                 .complete_multipart_upload()
                 .bucket(&self.inner.bucket)
                 .key(key)
                 .upload_id(upload_id)
-                .multipart_upload(upload.clone())
-                .checksum_crc64_nvme(crc64.clone())
-                .checksum_type(ChecksumType::FullObject);
+                .multipart_upload(upload.clone());
+            if algorithm == WriteChecksum::Crc64Nvme {
+                request = request
+                    .checksum_crc64_nvme(crc64.clone())
+                    .checksum_type(ChecksumType::FullObject);
+            }
             match S3
                 .call("CompleteMultipartUpload", &resource, request.send())
                 .await
@@ -435,11 +541,11 @@ impl S3Access {
                 Ok(_) => return Ok(()),
                 Err(e) if e.is_transient() || failed_inside_200(&e) => {
                     if !backoff.wait().await {
-                        return Err(e);
+                        return Err(e.into());
                     }
                     warn!(key, attempt = backoff.attempt(), error = %e, "CompleteMultipartUpload failed: retrying");
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }

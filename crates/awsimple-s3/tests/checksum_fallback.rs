@@ -158,3 +158,163 @@ async fn a_refusal_of_something_else_is_not_a_fallback() {
     assert_eq!(s3.write_checksum(), WriteChecksum::Sha512);
     assert_eq!(proxy.faults_applied(), 1);
 }
+
+// Multipart uploads: the same per-handle state. SHA-512 is single-part only (a multipart upload
+// of a handle at SHA-512 sends a full-object CRC64NVME); a refusal at CreateMultipartUpload or
+// at the first UploadPart aborts what was started and uploads again with the next algorithm.
+
+const MIB: usize = 1024 * 1024;
+
+/// Multipart from 5 MiB, one part at a time (so the refused requests are countable).
+fn multipart_handle(access: &awsimple_core::AwsAccess, bucket: &str) -> S3Access {
+    S3Access::builder(access, bucket)
+        .multipart_threshold(5 * MIB as u64)
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .build()
+        .unwrap()
+}
+
+fn big_file(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {
+    let content: Vec<u8> = (0..5 * MIB + 1000).map(|i| (i % 251) as u8).collect();
+    let file = dir.join("big.bin");
+    std::fs::write(&file, &content).unwrap();
+    (file, content)
+}
+
+/// The object holds the SHA-512 identity (the metadata) and no CRC64NVME, and reads back whole.
+async fn assert_identity_kept(s3: &S3Access, key: &str, content: &[u8], dir: &std::path::Path) {
+    let hex = awsimple_core::sha512(content).to_hex();
+    let metadata = s3.get_object_metadata(key).await.unwrap();
+    assert_eq!(metadata.identity, Identity::Sha512(hex.clone()));
+    let head = s3
+        .client()
+        .head_object()
+        .bucket(s3.bucket_name())
+        .key(key)
+        .checksum_mode(ChecksumMode::Enabled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.metadata().unwrap()["awsimple-sha512"], hex);
+    assert_eq!(head.checksum_crc64_nvme(), None);
+    let copy = dir.join("copy.bin");
+    s3.download(key, &copy).await.unwrap();
+    assert!(std::fs::read(&copy).unwrap() == content);
+}
+
+async fn no_upload_left(s3: &S3Access) {
+    let listed = s3
+        .client()
+        .list_multipart_uploads()
+        .bucket(s3.bucket_name())
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.uploads().is_empty(), "{:?}", listed.uploads());
+}
+
+#[tokio::test]
+async fn a_multipart_upload_refused_at_create_falls_back() {
+    let proxy = proxy().await;
+    let access = access_at(&proxy.endpoint()).await;
+    let bucket = unique_name("fallback");
+    let s3 = multipart_handle(&access, &bucket);
+    assert!(s3.create_bucket().await.unwrap());
+    // Any request naming CRC64NVME (CreateMultipartUpload's algorithm, or a part's) is refused.
+    proxy.add_rule(Rule::new(Fault::s3_unsupported_checksum()).head_contains("CRC64NVME"));
+    let counter = access.request_counter();
+    let dir = tempfile::tempdir().unwrap();
+    let (file, content) = big_file(dir.path());
+
+    assert!(s3.upload(&file, "big.bin").await.unwrap());
+    assert_eq!(proxy.faults_applied(), 1, "CRC64NVME refused once");
+    assert_eq!(counter.operation("S3", "CreateMultipartUpload"), 2);
+    assert_eq!(counter.operation("S3", "UploadPart"), 2);
+    assert_eq!(s3.write_checksum(), WriteChecksum::Crc32);
+    assert_identity_kept(&s3, "big.bin", &content, dir.path()).await;
+    no_upload_left(&s3).await;
+
+    // Same content: skipped. Forced, and single-part writes: no CRC64NVME again.
+    assert!(!s3.upload(&file, "big.bin").await.unwrap());
+    let force = awsimple_s3::UploadOptions::new().force(true);
+    assert!(s3.upload_with(&file, "big.bin", &force).await.unwrap());
+    s3.write_string("abc", "a.txt").await.unwrap();
+    assert_eq!(proxy.faults_applied(), 1, "CRC64NVME never sent again");
+    assert_eq!(counter.operation("S3", "CreateMultipartUpload"), 3);
+}
+
+#[tokio::test]
+async fn a_multipart_upload_refused_at_its_first_part_is_aborted_and_falls_back() {
+    let proxy = proxy().await;
+    let access = access_at(&proxy.endpoint()).await;
+    let s3 = multipart_handle(&access, &unique_name("fallback"));
+    assert!(s3.create_bucket().await.unwrap());
+    // The store takes CreateMultipartUpload's algorithm but refuses the parts' checksums.
+    proxy.add_rule(
+        Rule::new(Fault::s3_unsupported_checksum())
+            .method("PUT")
+            .head_contains("CRC64NVME"),
+    );
+    let counter = access.request_counter();
+    let dir = tempfile::tempdir().unwrap();
+    let (file, content) = big_file(dir.path());
+
+    assert!(s3.upload(&file, "big.bin").await.unwrap());
+    assert_eq!(proxy.faults_applied(), 1, "the first part refused");
+    assert_eq!(counter.operation("S3", "CreateMultipartUpload"), 2);
+    assert_eq!(counter.operation("S3", "AbortMultipartUpload"), 1);
+    assert_eq!(counter.operation("S3", "UploadPart"), 3);
+    assert_eq!(s3.write_checksum(), WriteChecksum::Crc32);
+    assert_identity_kept(&s3, "big.bin", &content, dir.path()).await;
+    no_upload_left(&s3).await;
+}
+
+#[tokio::test]
+async fn a_multipart_upload_with_every_algorithm_refused_sends_none() {
+    let proxy = proxy().await;
+    let access = access_at(&proxy.endpoint()).await;
+    let s3 = multipart_handle(&access, &unique_name("fallback"));
+    assert!(s3.create_bucket().await.unwrap());
+    // The algorithm named (CreateMultipartUpload's, a part's), or the checksum header or trailer
+    // (the SDK's own CRC32 of a part).
+    for algorithm in [
+        "CRC64NVME",
+        "CRC32",
+        "x-amz-checksum-crc64nvme",
+        "x-amz-checksum-crc32",
+    ] {
+        proxy.add_rule(Rule::new(Fault::s3_unsupported_checksum()).head_contains(algorithm));
+    }
+    let counter = access.request_counter();
+    let dir = tempfile::tempdir().unwrap();
+    let (file, content) = big_file(dir.path());
+
+    assert!(s3.upload(&file, "big.bin").await.unwrap());
+    assert_eq!(proxy.faults_applied(), 2, "CRC64NVME, then CRC32 refused");
+    assert_eq!(counter.operation("S3", "CreateMultipartUpload"), 3);
+    assert_eq!(counter.operation("S3", "UploadPart"), 2, "no part refused");
+    assert_eq!(s3.write_checksum(), WriteChecksum::None);
+    assert_identity_kept(&s3, "big.bin", &content, dir.path()).await;
+    no_upload_left(&s3).await;
+}
+
+#[tokio::test]
+async fn a_handle_chosen_with_crc32_never_sends_crc64nvme_in_multipart() {
+    let proxy = proxy().await;
+    let access = access_at(&proxy.endpoint()).await;
+    let bucket = unique_name("fallback");
+    let s3 = S3Access::builder(&access, &bucket)
+        .multipart_threshold(5 * MIB as u64)
+        .part_size(5 * MIB as u64)
+        .checksum(WriteChecksum::Crc32)
+        .build()
+        .unwrap();
+    assert!(s3.create_bucket().await.unwrap());
+    proxy.add_rule(Rule::new(Fault::s3_unsupported_checksum()).head_contains("CRC64NVME"));
+    let dir = tempfile::tempdir().unwrap();
+    let (file, content) = big_file(dir.path());
+    assert!(s3.upload(&file, "big.bin").await.unwrap());
+    assert_eq!(proxy.faults_applied(), 0);
+    assert_identity_kept(&s3, "big.bin", &content, dir.path()).await;
+}

@@ -21,6 +21,25 @@ fn access() -> AwsAccess {
     AwsAccess::from(blocking::block_on(emulator_access()).unwrap())
 }
 
+/// The blocking access tells the endpoint each service's client uses, as the async one does
+/// (the emulator's, set in code, for every service).
+#[test]
+fn service_endpoints_are_the_async_access_ones() {
+    let access = access();
+    let endpoint = access.endpoint_url().unwrap().to_owned();
+    for service in ["S3", "DynamoDB", "SQS", "SNS"] {
+        assert_eq!(
+            access.service_endpoint_url(service).as_deref(),
+            Some(endpoint.as_str()),
+            "{service}"
+        );
+        assert_eq!(
+            access.service_endpoint_url(service),
+            access.as_async().service_endpoint_url(service)
+        );
+    }
+}
+
 #[test]
 fn s3_objects_round_trip() {
     let s3 = S3Access::new(&access(), unique_name("blocking")).unwrap();

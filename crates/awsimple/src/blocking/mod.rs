@@ -233,9 +233,17 @@ impl AwsAccess {
         self.inner.profile()
     }
 
-    /// The endpoint override, when there is one.
+    /// The global endpoint override, when there is one (a service may have its own: see
+    /// [`AwsAccess::service_endpoint_url`]).
     pub fn endpoint_url(&self) -> Option<&str> {
         self.inner.endpoint_url()
+    }
+
+    /// The endpoint override the client of a service uses (`"S3"`, `"DynamoDB"`, `"SQS"`,
+    /// `"SNS"`), as [`crate::AwsAccess::service_endpoint_url`]: in code, else the service's own
+    /// (`AWS_ENDPOINT_URL_<SERVICE>`, profile `services`), else the global one.
+    pub fn service_endpoint_url(&self, service_id: &str) -> Option<String> {
+        self.inner.service_endpoint_url(service_id)
     }
 
     /// Every request sent through this access, per service and operation.
