@@ -37,8 +37,12 @@
 //   4. policy (access, queue), send (access, message, names, queue)
 //   5. receive (access, message, names, queue, send, visibility)
 //   6. stream (access, message, names, queue, receive)
+//   6. dlq (access, message, names, queue, receive)
+//   7. worker (access, message, names, queue, receive): worker.rs the API, worker/task.rs one
+//      handler chain with its heartbeat, worker/run.rs the loop and the stop
 mod access;
 mod builder;
+mod dlq;
 mod message;
 mod names;
 pub mod policy;
@@ -47,16 +51,22 @@ mod receive;
 mod send;
 mod stream;
 mod visibility;
+mod worker;
 
 pub use access::SqsAccess;
 pub use awsimple_core::{
     AwsAccess, BatchReport, EntryFailure, Error, MessageAttribute, MessageAttributes, Result,
 };
 pub use builder::SqsAccessBuilder;
+pub use dlq::{Redrive, RedrivePolicy};
 pub use message::Message;
 pub use names::{
     BATCH_SIZE, DEFAULT_MAX_MESSAGE_SIZE, LONG_POLL_WAIT, validate_body, validate_queue_name,
 };
+pub use tokio_util::sync::CancellationToken;
 pub use visibility::{
     HISTORY_LENGTH, IMMEDIATE_DELETE_VISIBILITY, MAX_VISIBILITY, NO_HISTORY_VISIBILITY,
+};
+pub use worker::{
+    DEFAULT_SHUTDOWN_DEADLINE, DEFAULT_WORKER_CONCURRENCY, Worker, WorkerMetrics, WorkerStats,
 };

@@ -20,6 +20,10 @@ pub struct Message {
     pub receipt_handle: String,
     /// The message attributes sent with it.
     pub attributes: MessageAttributes,
+    /// The message group of a FIFO queue's message.
+    pub(crate) group_id: Option<String>,
+    /// How many times SQS has handed it out (this time included).
+    pub(crate) receive_count: u32,
     pub(crate) received: Instant,
     /// When SQS may hand it out again at the earliest (receive request sent + visibility
     /// timeout).
@@ -36,6 +40,17 @@ impl Message {
     /// changed) by then.
     pub fn visible_again_at(&self) -> Instant {
         self.visible_again
+    }
+
+    /// The message group (FIFO queues only).
+    pub fn group_id(&self) -> Option<&str> {
+        self.group_id.as_deref()
+    }
+
+    /// How many times SQS has delivered it, this time included (its
+    /// `ApproximateReceiveCount`; 0 when SQS did not say).
+    pub fn receive_count(&self) -> u32 {
+        self.receive_count
     }
 }
 

@@ -3,7 +3,10 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageSystemAttributeName,
+};
 use awsimple_core::{BackoffConfig, EntryFailure, Error, Result};
 use tracing::warn;
 
@@ -35,7 +38,9 @@ impl SqsAccess {
             .max_number_of_messages(max.clamp(1, BATCH_SIZE) as i32)
             .wait_time_seconds(wait.as_secs().min(20) as i32)
             .visibility_timeout(timeout.as_secs() as i32)
-            .message_attribute_names("All");
+            .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId);
         let out = self.call("ReceiveMessage", request.send()).await?;
         let now = Instant::now();
         let messages: Vec<Message> = out
@@ -46,6 +51,15 @@ impl SqsAccess {
                 message_id: m.message_id().unwrap_or_default().to_owned(),
                 receipt_handle: m.receipt_handle().unwrap_or_default().to_owned(),
                 attributes: received_attributes(m.message_attributes()),
+                group_id: m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
+                    .cloned(),
+                receive_count: m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
                 received: now,
                 visible_again: sent + timeout,
             })
@@ -129,7 +143,11 @@ impl SqsAccess {
     /// Deletes messages with DeleteMessageBatch, 10 per request. Entries failing through no
     /// fault of the request are retried; a request that fails does not stop the other chunks.
     /// Returns the indices (into `messages`) not deleted, with the reason of each.
-    async fn delete_batch(&self, url: &str, messages: &[Message]) -> Vec<(usize, EntryFailure)> {
+    pub(crate) async fn delete_batch(
+        &self,
+        url: &str,
+        messages: &[Message],
+    ) -> Vec<(usize, EntryFailure)> {
         let mut not_deleted = Vec::new();
         for (chunk_index, chunk) in messages.chunks(BATCH_SIZE).enumerate() {
             // Indices into `messages` still to delete.
@@ -282,6 +300,79 @@ impl SqsAccess {
             .visibility_timeout(timeout.as_secs() as i32);
         self.call("ChangeMessageVisibility", request.send()).await?;
         Ok(())
+    }
+
+    /// Work times measured by the worker (handler start -> end) for messages it deleted.
+    pub(crate) fn record_work_times(&self, done: &[(&Message, Duration)]) {
+        let history = {
+            let mut state = self.state();
+            for (m, _) in done {
+                state.in_flight.remove(&m.receipt_handle);
+            }
+            if !matches!(self.inner.visibility, Visibility::Automatic { .. }) || done.is_empty() {
+                return;
+            }
+            for (_, work) in done {
+                state.history.record(*work);
+            }
+            state.history.clone()
+        };
+        visibility::save(&self.inner.history_path, &history);
+    }
+
+    /// Changes the visibility of many messages to one timeout, 10 per
+    /// ChangeMessageVisibilityBatch request; returns how many could not be changed (logged).
+    pub(crate) async fn change_visibility_batch(
+        &self,
+        url: &str,
+        messages: &[&Message],
+        timeout: Duration,
+    ) -> usize {
+        let seconds = timeout.min(visibility::MAX_VISIBILITY).as_secs() as i32;
+        let mut failed = 0;
+        for chunk in messages.chunks(BATCH_SIZE) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(&m.receipt_handle)
+                        .visibility_timeout(seconds)
+                        .build()
+                })
+                .collect::<std::result::Result<Vec<_>, _>>();
+            let entries = match entries {
+                Ok(entries) => entries,
+                Err(e) => {
+                    warn!(queue = %self.inner.name, error = %e, "cannot build a visibility change");
+                    failed += chunk.len();
+                    continue;
+                }
+            };
+            let request = self
+                .inner
+                .client
+                .change_message_visibility_batch()
+                .queue_url(url)
+                .set_entries(Some(entries));
+            match self
+                .call("ChangeMessageVisibilityBatch", request.send())
+                .await
+            {
+                Ok(out) => {
+                    for f in out.failed() {
+                        warn!(queue = %self.inner.name, code = %f.code(), message = ?f.message(), "visibility change of a message failed");
+                    }
+                    failed += out.failed().len();
+                }
+                Err(e) => {
+                    warn!(queue = %self.inner.name, error = %e, "ChangeMessageVisibilityBatch failed");
+                    failed += chunk.len();
+                }
+            }
+        }
+        failed
     }
 
     /// Deletes for the stream; returns how many could not be deleted (logged).
