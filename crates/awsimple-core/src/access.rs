@@ -204,10 +204,12 @@ impl AwsAccess {
                             resource,
                             operation,
                             message,
+                            answer,
                         } => Error::Credentials {
                             resource,
                             operation,
                             message,
+                            answer,
                         },
                         other => other,
                     }

@@ -37,6 +37,7 @@ mod error;
 mod hash;
 mod host;
 mod metrics;
+mod operation;
 pub mod paths;
 mod sdk_error;
 
@@ -50,7 +51,7 @@ pub use attribute::{
 pub use backoff::{Backoff, BackoffConfig, retry_transient};
 pub use batch::{BatchReport, EntryFailure};
 pub use call::{Found, Service};
-pub use error::{BoxError, Error, Result};
+pub use error::{AwsAnswer, BoxError, Error, Result};
 pub use hash::{Sha512Digest, Sha512Hasher, sha512, sha512_file, sha512_file_async};
 pub use host::{default_node_name, directory_size, disk_free, host_name, user_name};
 pub use metrics::RequestCounter;

@@ -168,6 +168,7 @@ impl DynamoDbAccess {
                         "{} items still unprocessed after {attempt} attempts",
                         pending.len()
                     ),
+                    answer: None,
                 });
             }
         }
@@ -243,6 +244,7 @@ impl DynamoDbAccess {
                         "{} keys still unprocessed after {attempt} attempts",
                         pending.len()
                     ),
+                    answer: None,
                 });
             }
         }

@@ -32,6 +32,7 @@ impl S3Access {
                 if !self.bucket_is_ours().await? {
                     return Err(Error::OwnedByAnother {
                         resource: self.bucket_resource(),
+                        answer: None,
                     });
                 }
                 if self.inner.public_readable {
@@ -39,9 +40,10 @@ impl S3Access {
                 }
                 return Ok(false);
             }
-            Err(Error::PermissionDenied { .. }) => {
+            Err(Error::PermissionDenied { answer, .. }) => {
                 return Err(Error::OwnedByAnother {
                     resource: self.bucket_resource(),
+                    answer,
                 });
             }
             Err(Error::NotFound { .. }) => {}
