@@ -227,10 +227,12 @@ impl AwsAccess {
                             resource,
                             operation,
                             message,
+                            answer,
                         } => Error::Credentials {
                             resource,
                             operation,
                             message,
+                            answer,
                         },
                         other => other,
                     }

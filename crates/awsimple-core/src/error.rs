@@ -14,6 +14,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Branch on the meaning ([`Error::is_not_found`], [`Error::is_transient`], or a `match`), never on
 /// the message text. Every message names the resource it is about (`s3://bucket/key`, `DynamoDB
 /// table "users"`, ...). No variant ever holds a secret: credentials are never part of an error.
+///
+/// Every variant that came from an AWS answer keeps what AWS answered: [`Error::code`],
+/// [`Error::request_id`], [`Error::status`]. `?` works on `std::io` errors (an [`Error::Io`]
+/// without a path):
+///
+/// ```
+/// fn settings(path: &std::path::Path) -> awsimple_core::Result<String> {
+///     let text = std::fs::read_to_string(path)?;
+///     Ok(text)
+/// }
+/// let err = settings(std::path::Path::new("/no/such/settings.toml")).unwrap_err();
+/// assert!(matches!(err, awsimple_core::Error::Io { .. }));
+/// assert_eq!(err.request_id(), None);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -22,6 +36,8 @@ pub enum Error {
     NotFound {
         /// What was looked for.
         resource: String,
+        /// What AWS answered (code, status, request id), when the error came from an answer.
+        answer: Option<Box<AwsAnswer>>,
     },
 
     /// The resource exists already and the operation required that it did not.
@@ -29,6 +45,8 @@ pub enum Error {
     AlreadyExists {
         /// What exists already.
         resource: String,
+        /// What AWS answered (code, status, request id), when the error came from an answer.
+        answer: Option<Box<AwsAnswer>>,
     },
 
     /// The name is taken by another AWS account (for example a bucket name, which is global).
@@ -36,6 +54,8 @@ pub enum Error {
     OwnedByAnother {
         /// The resource whose name is taken.
         resource: String,
+        /// What AWS answered (code, status, request id), when the error came from an answer.
+        answer: Option<Box<AwsAnswer>>,
     },
 
     /// A condition of the request did not hold (a conditional put or update, an S3 precondition).
@@ -49,6 +69,8 @@ pub enum Error {
         /// DynamoDB transaction's cancellation reasons).
         #[source]
         source: Option<BoxError>,
+        /// What AWS answered (code, status, request id), when the error came from an answer.
+        answer: Option<Box<AwsAnswer>>,
     },
 
     /// The input was rejected before any request was sent.
@@ -69,6 +91,8 @@ pub enum Error {
         operation: &'static str,
         /// What AWS said.
         message: String,
+        /// What AWS answered (code, status, request id), when the error came from an answer.
+        answer: Option<Box<AwsAnswer>>,
     },
 
     /// The credentials are valid but lack the permission for this operation.
@@ -80,6 +104,8 @@ pub enum Error {
         operation: &'static str,
         /// What AWS said.
         message: String,
+        /// What AWS answered (code, status, request id), when the error came from an answer.
+        answer: Option<Box<AwsAnswer>>,
     },
 
     /// AWS throttled the request and the SDK's retries did not get through.
@@ -91,6 +117,8 @@ pub enum Error {
         operation: &'static str,
         /// What AWS said.
         message: String,
+        /// What AWS answered (code, status, request id), when the error came from an answer.
+        answer: Option<Box<AwsAnswer>>,
     },
 
     /// Any other error answered by the service, with its AWS error code.
@@ -185,15 +213,56 @@ pub enum Error {
         source: BoxError,
     },
 
-    /// A local file system operation failed.
-    #[error("I/O error on {}: {source}", path.display())]
+    /// A local file system operation failed (`?` on a [`std::io::Error`] gives one without a
+    /// path).
+    #[error("I/O error{}: {source}", fmt_path(.path))]
     Io {
-        /// The local path.
-        path: PathBuf,
+        /// The local path, when it is known.
+        path: Option<PathBuf>,
         /// The underlying error.
         #[source]
         source: std::io::Error,
     },
+}
+
+fn fmt_path(path: &Option<PathBuf>) -> String {
+    match path {
+        Some(path) => format!(" on {}", path.display()),
+        None => String::new(),
+    }
+}
+
+/// What AWS answered, kept on every error that came from an answer: the error code, the HTTP
+/// status and the request id (for support cases). Boxed in the variants: most errors are not
+/// AWS answers, and [`Error`] stays small.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AwsAnswer {
+    /// The AWS error code (`NoSuchKey`), when the answer had one (HEAD answers have none).
+    pub code: Option<Box<str>>,
+    /// The HTTP status of the answer.
+    pub status: Option<u16>,
+    /// The AWS request id (`x-amz-request-id` / `x-amzn-RequestId`).
+    pub request_id: Option<Box<str>>,
+}
+
+impl AwsAnswer {
+    /// An answer with these parts (for errors a service crate builds from an answer it read).
+    pub fn new(code: Option<&str>, status: Option<u16>, request_id: Option<&str>) -> Self {
+        AwsAnswer {
+            code: code.map(Box::from),
+            status,
+            request_id: request_id.map(Box::from),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    /// An [`Error::Io`] without a path, so that `?` works on `std::io` and `tokio::fs` results;
+    /// [`Error::io`] keeps the path.
+    fn from(source: std::io::Error) -> Self {
+        Error::Io { path: None, source }
+    }
 }
 
 fn fmt_request_id(request_id: &Option<Box<str>>) -> String {
@@ -216,13 +285,14 @@ impl Error {
     pub fn not_found(resource: impl Into<String>) -> Self {
         Error::NotFound {
             resource: resource.into(),
+            answer: None,
         }
     }
 
     /// An [`Error::Io`] on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
-            path: path.into(),
+            path: Some(path.into()),
             source,
         }
     }
@@ -300,19 +370,50 @@ impl Error {
         }
     }
 
-    /// The AWS error code, for errors answered by a service.
-    pub fn aws_code(&self) -> Option<&str> {
+    /// What AWS answered, for the variants that came from an answer other than
+    /// [`Error::Service`] (which holds its parts itself).
+    fn answer(&self) -> Option<&AwsAnswer> {
         match self {
-            Error::Service { code, .. } => Some(code),
+            Error::NotFound { answer, .. }
+            | Error::AlreadyExists { answer, .. }
+            | Error::OwnedByAnother { answer, .. }
+            | Error::Precondition { answer, .. }
+            | Error::Credentials { answer, .. }
+            | Error::PermissionDenied { answer, .. }
+            | Error::Throttled { answer, .. } => answer.as_deref(),
             _ => None,
         }
     }
 
-    /// The AWS request id of the answer, for support cases.
+    /// The AWS error code (`NoSuchKey`, `AccessDenied`, ...), on every variant that came from
+    /// an AWS answer that had one; `None` for errors of the library or of the local side.
+    /// ([`Error::Service`] without a code has `HTTP <status>`.)
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Service { code, .. } => Some(code),
+            other => other.answer().and_then(|a| a.code.as_deref()),
+        }
+    }
+
+    /// The same as [`Error::code`] (its first name, kept for existing callers).
+    pub fn aws_code(&self) -> Option<&str> {
+        self.code()
+    }
+
+    /// The AWS request id of the answer, for support cases: on every variant that came from
+    /// an AWS answer carrying one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Service { request_id, .. } => request_id.as_deref(),
-            _ => None,
+            other => other.answer().and_then(|a| a.request_id.as_deref()),
+        }
+    }
+
+    /// The HTTP status of the AWS answer the error came from, when it came from one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Service { status, .. } => *status,
+            other => other.answer().and_then(|a| a.status),
         }
     }
 }
@@ -335,6 +436,21 @@ pub(crate) fn chain_message(err: &(dyn StdError + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn question_mark_works_on_io_errors() {
+        fn read(path: &std::path::Path) -> Result<Vec<u8>> {
+            Ok(std::fs::read(path)?)
+        }
+        let err = read(std::path::Path::new("/no/such/file/here")).unwrap_err();
+        assert!(
+            matches!(&err, Error::Io { path: None, source } if source.kind() == std::io::ErrorKind::NotFound),
+            "{err:?}"
+        );
+        assert!(err.to_string().starts_with("I/O error: "), "{err}");
+        let with_path = Error::io("/tmp/x", std::io::Error::other("boom"));
+        assert_eq!(with_path.to_string(), "I/O error on /tmp/x: boom");
+    }
 
     #[test]
     fn the_error_stays_small() {

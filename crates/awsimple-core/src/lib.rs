@@ -38,6 +38,7 @@ mod hash;
 mod host;
 mod json;
 mod metrics;
+mod operation;
 pub mod paths;
 mod sdk_error;
 
@@ -51,7 +52,7 @@ pub use attribute::{
 pub use backoff::{Backoff, BackoffConfig, retry_transient};
 pub use batch::{BatchReport, EntryFailure};
 pub use call::{Found, Service};
-pub use error::{BoxError, Error, Result};
+pub use error::{AwsAnswer, BoxError, Error, Result};
 pub use hash::{Sha512Digest, Sha512Hasher, sha512, sha512_file, sha512_file_async};
 pub use host::{default_node_name, directory_size, disk_free, host_name, user_name};
 pub use json::{to_json_finite, to_python_json};

@@ -7,7 +7,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::error::{BoxError, Error, chain_message};
+use crate::error::{AwsAnswer, BoxError, Error, chain_message};
 
 impl Error {
     /// Turns an SDK error into an [`Error`], giving every AWS error code its meaning.
@@ -121,6 +121,11 @@ fn classify(answer: ServiceAnswer) -> Error {
         source,
     } = answer;
     let code_str = code.as_deref().unwrap_or("");
+    let answer = Some(Box::new(AwsAnswer::new(
+        code.as_deref(),
+        status,
+        request_id.as_deref(),
+    )));
     match code_str {
         // Missing things.
         "NoSuchKey"
@@ -131,7 +136,7 @@ fn classify(answer: ServiceAnswer) -> Error {
         | "QueueDoesNotExist"
         | "AWS.SimpleQueueService.NonExistentQueue"
         | "NotFoundException"
-        | "TableNotFoundException" => Error::NotFound { resource },
+        | "TableNotFoundException" => Error::NotFound { resource, answer },
         // Things that exist already.
         "BucketAlreadyOwnedByYou"
         | "ResourceInUseException"
@@ -139,14 +144,15 @@ fn classify(answer: ServiceAnswer) -> Error {
         | "TableAlreadyExistsException"
         | "QueueAlreadyExists"
         | "QueueNameExists"
-        | "EntityAlreadyExists" => Error::AlreadyExists { resource },
-        "BucketAlreadyExists" => Error::OwnedByAnother { resource },
+        | "EntityAlreadyExists" => Error::AlreadyExists { resource, answer },
+        "BucketAlreadyExists" => Error::OwnedByAnother { resource, answer },
         "ConditionalCheckFailedException"
         | "PreconditionFailed"
         | "TransactionCanceledException" => Error::Precondition {
             resource,
             message,
             source: Some(source),
+            answer,
         },
         // Credentials AWS does not accept.
         "InvalidClientTokenId"
@@ -163,6 +169,7 @@ fn classify(answer: ServiceAnswer) -> Error {
             resource,
             operation,
             message,
+            answer,
         },
         // Valid credentials without the permission.
         "AccessDenied"
@@ -174,6 +181,7 @@ fn classify(answer: ServiceAnswer) -> Error {
             resource,
             operation,
             message,
+            answer,
         },
         // Throttling (the SDK has retried these already).
         "Throttling"
@@ -190,24 +198,28 @@ fn classify(answer: ServiceAnswer) -> Error {
             resource,
             operation,
             message,
+            answer,
         },
         // No code (HEAD requests, some S3 answers): the status tells.
         "" => match status {
-            Some(404) => Error::NotFound { resource },
+            Some(404) => Error::NotFound { resource, answer },
             Some(403) => Error::PermissionDenied {
                 resource,
                 operation,
                 message,
+                answer,
             },
             Some(412) => Error::Precondition {
                 resource,
                 message,
                 source: Some(source),
+                answer,
             },
             Some(429) | Some(503) => Error::Throttled {
                 resource,
                 operation,
                 message,
+                answer,
             },
             _ => Error::Service {
                 resource,
@@ -300,6 +312,31 @@ mod tests {
             answer(Some("ConditionalCheckFailedException"), 400),
             Error::Precondition { .. }
         ));
+    }
+
+    #[test]
+    fn every_answered_variant_keeps_code_status_and_request_id() {
+        for (code, status) in [
+            (Some("NoSuchKey"), 404),
+            (None, 404),
+            (Some("ResourceInUseException"), 400),
+            (Some("BucketAlreadyExists"), 409),
+            (Some("PreconditionFailed"), 412),
+            (Some("InvalidClientTokenId"), 403),
+            (Some("AccessDenied"), 403),
+            (Some("SlowDown"), 503),
+        ] {
+            let err = answer(code, status);
+            assert_eq!(err.request_id(), Some("req-1"), "{err:?}");
+            assert_eq!(err.code(), code, "{err:?}");
+            assert_eq!(err.status(), Some(status), "{err:?}");
+        }
+        // Errors of the library itself answer none of it.
+        let mine = Error::invalid("key", "empty");
+        assert_eq!(
+            (mine.code(), mine.request_id(), mine.status()),
+            (None, None, None)
+        );
     }
 
     #[test]

@@ -190,6 +190,7 @@ impl DynamoDbAccess {
                         "{} items still unprocessed after {attempt} attempts",
                         pending.len()
                     ),
+                    answer: None,
                 });
             }
         }
@@ -268,6 +269,7 @@ impl DynamoDbAccess {
                         "{} keys still unprocessed after {attempt} attempts",
                         pending.len()
                     ),
+                    answer: None,
                 });
             }
         }

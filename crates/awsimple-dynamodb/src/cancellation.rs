@@ -128,6 +128,7 @@ pub(crate) fn cancelled(
             resource,
             operation,
             message,
+            answer: None,
         };
     }
     let canceled = TransactionCanceled {
@@ -145,5 +146,6 @@ pub(crate) fn cancelled(
         resource,
         message,
         source: Some(Box::new(canceled)),
+        answer: None,
     }
 }

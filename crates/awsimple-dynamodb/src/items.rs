@@ -157,8 +157,9 @@ impl DynamoDbAccess {
             let prepared = self.prepare_put(&schema, raw, &options, true)?;
             let key = prepared.key.clone();
             match self.send_put(prepared).await {
-                Err(Error::Precondition { .. }) => Err(Error::AlreadyExists {
+                Err(Error::Precondition { answer, .. }) => Err(Error::AlreadyExists {
                     resource: format!("item {key} in {}", self.resource()),
+                    answer,
                 }),
                 other => other,
             }?;
@@ -276,7 +277,10 @@ impl DynamoDbAccess {
     pub(crate) fn write_failed(&self, err: Error, prepared: &PreparedWrite) -> Error {
         match err {
             Error::Precondition {
-                message, source, ..
+                message,
+                source,
+                answer,
+                ..
             } => {
                 let message = match (prepared.based_on, self.version_attribute()) {
                     (Some(read), Some(attribute)) => {
@@ -288,6 +292,7 @@ impl DynamoDbAccess {
                     resource: format!("item {} in {}", prepared.key, self.resource()),
                     message,
                     source,
+                    answer,
                 }
             }
             other => other,

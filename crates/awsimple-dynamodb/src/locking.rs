@@ -116,6 +116,7 @@ impl DynamoDbAccess {
                                     "another writer changed the item during each of {attempt} attempts (optimistic locking on {attribute:?}): giving up"
                                 ),
                                 source: None,
+                                answer: None,
                             });
                         }
                     }

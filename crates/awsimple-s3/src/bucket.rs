@@ -67,6 +67,7 @@ impl S3Access {
     fn owned_by_another(&self) -> Error {
         Error::OwnedByAnother {
             resource: self.bucket_resource(),
+            answer: None,
         }
     }
 

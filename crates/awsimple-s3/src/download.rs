@@ -74,6 +74,24 @@ impl S3Access {
     /// included. When the object is overwritten during the download (its ETag changes between
     /// the HEAD and a GET), the download starts again from a new HEAD: the file is one version
     /// of the object, whole, never a mix.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an invalid key or a key that would leave the destination
+    /// folder; [`Error::NotFound`] when the object does not exist; [`Error::Integrity`] when
+    /// the bytes do not match the object's checksum; [`Error::Io`] when the file cannot be
+    /// written; [`Error::Timeout`] past the operation timeout; the errors of any AWS call.
+    ///
+    /// # Cancellation
+    /// Dropping the future leaves the destination as it was: the bytes go to a temporary file
+    /// beside it, removed when the future is dropped, and the rename into place is the last
+    /// step.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// let path = s3.download("reports/2026.pdf", "copy.pdf").await?;
+    /// println!("written to {}", path.display());
+    /// # Ok(()) }
+    /// ```
     pub async fn download(&self, key: &str, dest: impl AsRef<Path>) -> Result<PathBuf> {
         self.download_with(key, dest, &DownloadOptions::default())
             .await
@@ -89,7 +107,8 @@ impl S3Access {
     ) -> Result<PathBuf> {
         validate_key(key)?;
         let dest = destination(key, dest.as_ref())?;
-        let status = self.fetch(key, &dest, options, false).await?;
+        let fetch = self.fetch(key, &dest, options, false);
+        let status = S3.operation("download", self.resource(key), fetch).await?;
         Ok(status.path)
     }
 
@@ -98,6 +117,21 @@ impl S3Access {
     /// stored in the cache. A cache failure only costs a miss. Objects that cannot be verified
     /// ([`Verification::Unverified`]) are downloaded every time and never cached. Otherwise as
     /// [`S3Access::download`] (atomic, one deadline, a changed object read again whole).
+    ///
+    /// # Errors
+    /// As [`S3Access::download`]; a failing cache is not an error (a miss).
+    ///
+    /// # Cancellation
+    /// As [`S3Access::download`]: the destination is as it was. The cache takes an entry only
+    /// whole and verified (written under a temporary name and renamed), so a dropped download
+    /// leaves no partial entry behind.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// let status = s3.download_cached("reports/2026.pdf", "cached.pdf").await?;
+    /// println!("cache hit: {}", status.cache_hit);
+    /// # Ok(()) }
+    /// ```
     pub async fn download_cached(
         &self,
         key: &str,
@@ -117,7 +151,9 @@ impl S3Access {
     ) -> Result<DownloadStatus> {
         validate_key(key)?;
         let dest = destination(key, dest.as_ref())?;
-        self.fetch(key, &dest, options, true).await
+        let fetch = self.fetch(key, &dest, options, true);
+        S3.operation("download_cached", self.resource(key), fetch)
+            .await
     }
 
     /// The HEAD, the cache when `cached`, and the transfer, under one deadline; from the HEAD

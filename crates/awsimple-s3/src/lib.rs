@@ -60,9 +60,10 @@
 //   1. checksum, access (the handle), names, identity, local
 //   2. builder (access, names), verify (identity), bucket (access)
 //   3. object (access, names, identity, verify)
-//   4. lister (object), upload (builder, object, local), download (builder, object, verify,
+//   4. lister (object), stream (object, verify), upload (builder, object, local), download (builder, object, verify,
 //      local)
-//   5. sync (upload, download, object, identity, names, local)
+//   5. sync (upload, download, object, identity, names, local), stream_write (upload, object,
+//      identity, names)
 mod access;
 mod bucket;
 mod builder;
@@ -74,6 +75,8 @@ mod lister;
 mod local;
 mod names;
 mod object;
+mod stream;
+mod stream_write;
 mod sync;
 mod upload;
 mod verify;
@@ -84,6 +87,8 @@ pub use builder::{
     DEFAULT_CONCURRENCY, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DownloadOptions, Progress,
     S3AccessBuilder, UploadOptions,
 };
+/// The in-memory body type of reads and writes (the SDK's and `object_store`'s).
+pub use bytes::Bytes;
 pub use checksum::WriteChecksum;
 pub use download::DownloadStatus;
 pub use identity::{Identity, SHA512_METADATA};

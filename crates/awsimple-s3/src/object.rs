@@ -8,6 +8,7 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ChecksumMode, ObjectCannedAcl};
 use awsimple_core::{Error, Found, Result, Sha512Digest};
+use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -69,13 +70,29 @@ impl PutBody {
 impl S3Access {
     /// Writes bytes as one object, with the native SHA-512 checksum (S3 validates it) and the
     /// `awsimple-sha512` metadata (on a store that refuses SHA-512, the handle's fallback: see
-    /// [`WriteChecksum`]).
-    pub async fn write_bytes(&self, bytes: impl Into<Vec<u8>>, key: &str) -> Result<()> {
+    /// [`WriteChecksum`]). Takes anything that becomes [`Bytes`] (`Vec<u8>`, `Bytes`,
+    /// `String`, `&'static [u8]`) without a copy.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an invalid key (nothing sent);
+    /// [`Error::NotFound`] when the bucket does not exist; the errors of any AWS call.
+    ///
+    /// # Cancellation
+    /// Dropping the future before S3 answered leaves the object either as it was or fully
+    /// written (a PutObject is atomic), never partly written.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// s3.write_bytes(vec![0u8, 1, 2], "data.bin").await?;
+    /// s3.write_bytes(awsimple_s3::Bytes::from_static(b"static"), "static.bin").await?;
+    /// assert_eq!(s3.read_bytes("data.bin").await?, [0u8, 1, 2][..]);
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_bytes(&self, bytes: impl Into<Bytes>, key: &str) -> Result<()> {
         validate_key(key)?;
-        let bytes = bytes.into();
+        let bytes: Bytes = bytes.into();
         let digest = awsimple_core::sha512(&bytes);
-        self.put_object(key, PutBody::Bytes(bytes.into()), &digest)
-            .await
+        self.put_object(key, PutBody::Bytes(bytes), &digest).await
     }
 
     /// The native checksum this handle's writes send now: the builder's
@@ -160,8 +177,24 @@ impl S3Access {
 
     /// The whole object, verified against its SHA-512 or full-object CRC64NVME when it has one,
     /// else against its ETag when that is the MD5 of the content (see [`crate::Verification`]).
-    /// The access's operation timeout bounds the whole read, the body included.
-    pub async fn read_bytes(&self, key: &str) -> Result<Vec<u8>> {
+    /// The access's operation timeout bounds the whole read, the body included. The body comes
+    /// back as the SDK collected it, as [`Bytes`], without a copy when it arrived in one chunk.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the object (or the bucket) does not exist;
+    /// [`Error::Integrity`] when the content does not match its checksum; [`Error::Timeout`]
+    /// past the operation timeout; the errors of any AWS call.
+    ///
+    /// # Cancellation
+    /// Dropping the future stops the transfer; nothing is left behind.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// let bytes = s3.read_bytes("data.bin").await?;
+    /// println!("{} bytes", bytes.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn read_bytes(&self, key: &str) -> Result<Bytes> {
         validate_key(key)?;
         let resource = self.resource(key);
         let deadline = Deadline::start(&self.inner.access);
@@ -169,7 +202,24 @@ impl S3Access {
         deadline.bound("GetObject", &resource, read).await
     }
 
-    async fn read_bytes_once(&self, key: &str, resource: &str) -> Result<Vec<u8>> {
+    async fn read_bytes_once(&self, key: &str, resource: &str) -> Result<Bytes> {
+        let (body, expected, checksum) = self.get_for_read(key, resource).await?;
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|e| body_error(resource, checksum, e))?
+            .into_bytes();
+        verify_bytes(resource, &expected, &bytes)?;
+        Ok(bytes)
+    }
+
+    /// One GetObject (checksum mode on): its body, what the content is checked against, and
+    /// the name of the checksum the SDK validates as the body streams.
+    pub(crate) async fn get_for_read(
+        &self,
+        key: &str,
+        resource: &str,
+    ) -> Result<(ByteStream, Expected, &'static str)> {
         let request = self
             .inner
             .client
@@ -198,24 +248,46 @@ impl S3Access {
         );
         let expected = Expected::of(&identity, md5.as_deref());
         let checksum = sdk_checksum_name(&out);
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| body_error(resource, checksum, e))?
-            .to_vec();
-        verify_bytes(resource, &expected, &bytes)?;
-        Ok(bytes)
+        Ok((out.body, expected, checksum))
     }
 
-    /// Writes a string.
+    /// Writes a string. The arguments are in Python's order, text first, key second; both are
+    /// `&str`, so mind the order (see `docs/api-conventions.md`).
+    ///
+    /// # Errors
+    /// As [`S3Access::write_bytes`].
+    ///
+    /// # Cancellation
+    /// As [`S3Access::write_bytes`]: the object is as it was or fully written.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// s3.write_string("hello world", "hello.txt").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn write_string(&self, text: &str, key: &str) -> Result<()> {
-        self.write_bytes(text.as_bytes().to_vec(), key).await
+        self.write_bytes(Bytes::copy_from_slice(text.as_bytes()), key)
+            .await
     }
 
     /// Reads a string ([`Error::Serialization`] when the object is not UTF-8).
+    ///
+    /// # Errors
+    /// As [`S3Access::read_bytes`], and [`Error::Serialization`] when the content is not
+    /// UTF-8.
+    ///
+    /// # Cancellation
+    /// Dropping the future stops the transfer; nothing is left behind.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// let text = s3.read_string("hello.txt").await?;
+    /// println!("{text}");
+    /// # Ok(()) }
+    /// ```
     pub async fn read_string(&self, key: &str) -> Result<String> {
-        let bytes = self.read_bytes(key).await?;
+        // No copy when the SDK's buffer is ours alone.
+        let bytes = Vec::from(self.read_bytes(key).await?);
         // The error keeps where the UTF-8 broke, never the bytes (`FromUtf8Error` holds them
         // all: an error as large as the object).
         String::from_utf8(bytes)
@@ -263,6 +335,17 @@ impl S3Access {
     }
 
     /// Deletes an object (S3 answers success for a missing key too).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an invalid key; [`Error::NotFound`] when the bucket does
+    /// not exist; the errors of any AWS call. A missing object is not an error.
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// s3.delete_object("hello.txt").await?;
+    /// assert!(!s3.object_exists("hello.txt").await?);
+    /// # Ok(()) }
+    /// ```
     pub async fn delete_object(&self, key: &str) -> Result<()> {
         validate_key(key)?;
         let request = self
@@ -276,7 +359,19 @@ impl S3Access {
         Ok(())
     }
 
-    /// True when the object exists.
+    /// True when the object exists (one HEAD request).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an invalid key; the errors of any AWS call other than "not
+    /// found" ([`Error::PermissionDenied`], ...).
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// if !s3.object_exists("hello.txt").await? {
+    ///     s3.write_string("hello world", "hello.txt").await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn object_exists(&self, key: &str) -> Result<bool> {
         self.get_object_metadata(key).await.exists()
     }

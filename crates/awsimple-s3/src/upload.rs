@@ -132,7 +132,7 @@ struct Multipart<'a> {
 /// [`PendingUpload::abort`] (the upload's future was dropped: the deadline, or the caller's
 /// own timeout), it aborts the upload on a task of its own: no upload is left behind to be
 /// billed.
-struct PendingUpload {
+pub(crate) struct PendingUpload {
     s3: S3Access,
     key: String,
     upload_id: String,
@@ -140,7 +140,7 @@ struct PendingUpload {
 }
 
 impl PendingUpload {
-    fn new(s3: &S3Access, key: &str, upload_id: &str) -> Self {
+    pub(crate) fn new(s3: &S3Access, key: &str, upload_id: &str) -> Self {
         Self {
             s3: s3.clone(),
             key: key.to_owned(),
@@ -149,12 +149,12 @@ impl PendingUpload {
         }
     }
 
-    fn completed(mut self) {
+    pub(crate) fn completed(mut self) {
         self.armed = false;
     }
 
     /// Starts aborting the upload on a task of its own.
-    fn abort(mut self) -> Option<tokio::task::JoinHandle<()>> {
+    pub(crate) fn abort(mut self) -> Option<tokio::task::JoinHandle<()>> {
         self.spawn_abort()
     }
 
@@ -193,6 +193,28 @@ impl S3Access {
     /// then, no transfer). Returns whether it was uploaded. The access's operation timeout
     /// bounds the whole upload (hashing, HEAD, every part and retry); a multipart upload that
     /// fails or runs out of time is aborted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an invalid key; [`Error::Io`] when the file cannot be read;
+    /// [`Error::NotFound`] when the bucket does not exist; [`Error::Timeout`] past the
+    /// operation timeout; the errors of any AWS call.
+    ///
+    /// # Cancellation
+    /// Dropping the future leaves the object as it was, or, when the last request had gone
+    /// out, fully written: a single PutObject is atomic, and a multipart upload not yet
+    /// completed is aborted on a task of its own (no parts left to be billed; it needs a tokio
+    /// runtime still running, else S3's `AbortIncompleteMultipartUpload` lifecycle rule is the
+    /// safety net).
+    ///
+    /// ```no_run
+    /// # async fn demo(s3: awsimple_s3::S3Access) -> awsimple_s3::Result<()> {
+    /// if s3.upload("report.pdf", "reports/2026.pdf").await? {
+    ///     println!("uploaded");
+    /// } else {
+    ///     println!("S3 holds the same content already");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn upload(&self, path: impl AsRef<Path>, key: &str) -> Result<bool> {
         self.upload_with(path, key, &UploadOptions::default()).await
     }
@@ -208,7 +230,12 @@ impl S3Access {
         let deadline = Deadline::start(&self.inner.access);
         let resource = self.resource(key);
         let upload = Box::pin(self.upload_within(path.as_ref(), key, options, deadline));
-        deadline.bound("upload", &resource, upload).await
+        S3.operation(
+            "upload",
+            &resource,
+            deadline.bound("upload", &resource, upload),
+        )
+        .await
     }
 
     async fn upload_within(
@@ -433,7 +460,7 @@ impl S3Access {
         let pool = PartBuffers::default();
         // Parts the store took: a checksum refused after one is not a refusal of the algorithm.
         let accepted = AtomicU64::new(0);
-        let mut completed: Vec<CompletedPart> = futures::stream::iter(0..parts)
+        let completed: Vec<CompletedPart> = futures::stream::iter(0..parts)
             .map(|index| {
                 let path = path.to_path_buf();
                 let done = done.clone();
@@ -513,6 +540,25 @@ impl S3Access {
             .buffer_unordered(self.inner.concurrency)
             .try_collect()
             .await?;
+        self.complete_multipart(key, upload_id, completed, crc64, algorithm, deadline)
+            .await
+            .map(|_etag| ())
+            .map_err(Failed::from)
+    }
+
+    /// CompleteMultipartUpload with the parts (in any order) and the full-object CRC64NVME,
+    /// retried while S3 answers it with an error inside a 200 or a transient error. Returns
+    /// the new object's ETag.
+    pub(crate) async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        mut completed: Vec<CompletedPart>,
+        crc64: &str,
+        algorithm: WriteChecksum,
+        deadline: Deadline,
+    ) -> Result<Option<String>> {
+        let resource = self.resource(key);
         completed.sort_by_key(|p| p.part_number());
         let upload = CompletedMultipartUpload::builder()
             .set_parts(Some(completed))
@@ -531,21 +577,21 @@ impl S3Access {
                 .multipart_upload(upload.clone());
             if algorithm == WriteChecksum::Crc64Nvme {
                 request = request
-                    .checksum_crc64_nvme(crc64.clone())
+                    .checksum_crc64_nvme(crc64)
                     .checksum_type(ChecksumType::FullObject);
             }
             match S3
                 .call("CompleteMultipartUpload", &resource, request.send())
                 .await
             {
-                Ok(_) => return Ok(()),
+                Ok(out) => return Ok(out.e_tag().map(str::to_owned)),
                 Err(e) if e.is_transient() || failed_inside_200(&e) => {
                     if !backoff.wait().await {
-                        return Err(e.into());
+                        return Err(e);
                     }
                     warn!(key, attempt = backoff.attempt(), error = %e, "CompleteMultipartUpload failed: retrying");
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
     }

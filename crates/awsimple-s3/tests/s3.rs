@@ -81,7 +81,10 @@ async fn strings_lines_bytes_and_json() {
     s3.write_bytes(vec![0u8, 159, 146, 150], "bin")
         .await
         .unwrap();
-    assert_eq!(s3.read_bytes("bin").await.unwrap(), [0, 159, 146, 150]);
+    assert_eq!(
+        s3.read_bytes("bin").await.unwrap(),
+        [0u8, 159, 146, 150][..]
+    );
     assert!(matches!(
         s3.read_string("bin").await.unwrap_err(),
         Error::Serialization { .. }

@@ -39,6 +39,11 @@ impl SqsAccess {
                         message: "the queue was deleted less than 60 s ago; SQS lets it be \
                                   created again after a minute"
                             .to_owned(),
+                        answer: Some(Box::new(awsimple_core::AwsAnswer::new(
+                            e.code(),
+                            e.status(),
+                            e.request_id(),
+                        ))),
                         source: Some(Box::new(e)),
                     }
                 } else {

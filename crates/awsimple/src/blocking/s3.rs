@@ -68,12 +68,12 @@ impl S3Access {
     }
 
     /// See [`crate::S3Access::write_bytes`].
-    pub fn write_bytes(&self, bytes: impl Into<Vec<u8>>, key: &str) -> Result<()> {
+    pub fn write_bytes(&self, bytes: impl Into<crate::s3::Bytes>, key: &str) -> Result<()> {
         run(self.inner.write_bytes(bytes, key))
     }
 
     /// See [`crate::S3Access::read_bytes`].
-    pub fn read_bytes(&self, key: &str) -> Result<Vec<u8>> {
+    pub fn read_bytes(&self, key: &str) -> Result<crate::s3::Bytes> {
         run(self.inner.read_bytes(key))
     }
 
