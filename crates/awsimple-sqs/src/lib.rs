@@ -60,3 +60,8 @@ pub use names::{
 pub use visibility::{
     HISTORY_LENGTH, IMMEDIATE_DELETE_VISIBILITY, MAX_VISIBILITY, NO_HISTORY_VISIBILITY,
 };
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
