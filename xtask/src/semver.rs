@@ -117,8 +117,17 @@ fn ensure_commit(root: &Path, rev: &str) -> Result {
     ))
 }
 
-/// The tool's binary: `.tools/bin/cargo-semver-checks`, installed there when missing.
+/// The tool's binary: one on `PATH` (a machine that has it installed), else
+/// `.tools/bin/cargo-semver-checks`, installed there when missing.
 fn ensure_tool(root: &Path) -> Result<std::path::PathBuf> {
+    let name = format!("cargo-semver-checks{}", std::env::consts::EXE_SUFFIX);
+    let on_path = Command::new(&name)
+        .args(["semver-checks", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if on_path {
+        return Ok(name.into());
+    }
     let bin = root.join(TOOLS_DIR).join("bin").join(format!(
         "cargo-semver-checks{}",
         std::env::consts::EXE_SUFFIX
