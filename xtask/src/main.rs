@@ -3,7 +3,11 @@
 //! - `test`: start the AWS emulator, run every test of the workspace against it, check that each
 //!   service crate builds alone and pulls in no other service's SDK, and check that no emulator
 //!   process is left behind.
-//! - `ci`: formatting, clippy (`-D warnings`), `test`, docs (warnings denied) and cargo-deny.
+//! - `ci`: formatting, clippy (`-D warnings`), `test`, docs (warnings denied), cargo-deny.
+//!   `semver` is its own command: building cargo-semver-checks and two rustdoc builds of every
+//!   crate take longer than CI's budget on a 2-core machine (see CONTRIBUTING.md).
+//! - `semver`: cargo-semver-checks of the public API against the last release (the newest `v*`
+//!   tag, else the commit in `xtask/semver-baseline`); installs the tool into `.tools/`.
 //! - `demo`: start the emulator and run every program of `examples/` against it.
 //! - `emulator`: run the emulator in the foreground and print the environment to export.
 //! - `isolation`: only the check that each service crate compiles alone, without the other
@@ -19,6 +23,7 @@ mod bench;
 mod fast_server;
 mod isolation;
 mod release;
+mod semver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -32,7 +37,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   test       run all tests against the emulator, plus the per-service isolation check
-  ci         fmt check, clippy -D warnings, test, docs with warnings denied, cargo-deny
+  ci         fmt check, clippy -D warnings, test, docs with warnings denied, cargo-deny,
+             semver
+  semver     the public API against the last release (cargo-semver-checks, installed
+             into .tools/ when missing)
   demo       run every example against the emulator
   emulator   run the emulator in the foreground and print the environment to export
   bench [--compare-python] [--n N] [--repeats R] [--no-large] [--only PREFIX]
@@ -53,6 +61,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("emulator") => run_emulator(),
         Some("isolation") => isolation::check(&root()),
+        Some("semver") => semver::check(&root()),
         Some("bench") => bench::bench(&args[1..]),
         Some("release") => release::release(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
@@ -232,6 +241,7 @@ fn ci() -> Result {
         ]),
         "cargo deny",
     )?;
+
     println!("\nxtask ci: all passed");
     Ok(())
 }

@@ -87,3 +87,8 @@ pub use cache::DiskCache;
 pub use files::FUTURE_TOLERANCE;
 pub use id::{CacheError, MAX_ID_LEN, validate_id};
 pub use slot::Slot;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -66,3 +66,8 @@ pub mod sdk {
     pub use aws_config::retry::RetryConfig;
     pub use aws_config::{Region, SdkConfig};
 }
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -128,3 +128,8 @@ pub use validate::{
 
 /// The SDK's attribute value, for [`RawItem`].
 pub use aws_sdk_dynamodb::types::AttributeValue;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

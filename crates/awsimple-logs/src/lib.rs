@@ -79,3 +79,8 @@ pub use names::{
     validate_log_group_name, validate_log_stream_name, validate_retention_days,
 };
 pub use put::{NOT_SENT, REJECTED_EXPIRED, REJECTED_TOO_NEW, REJECTED_TOO_OLD};
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -60,9 +60,23 @@ impl LogsAccess {
     /// Puts one event, timestamped now. Creates the group (with its retention) and the stream
     /// on first use.
     ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_logs::AwsAccess) -> awsimple_logs::Result<()> {
+    /// use awsimple_logs::LogsAccess;
+    ///
+    /// // Stream `<hostname>-<username>` of the group `/my-app/prod`.
+    /// let logs = LogsAccess::new(access, "/my-app/prod")?;
+    /// logs.put("started").await?;
+    /// logs.put(format!("{} jobs waiting", 7)).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
     /// An empty message, or one over [`MAX_EVENT_SIZE`](crate::MAX_EVENT_SIZE) bytes, is an
     /// [`Error::InvalidInput`] (no request is sent); an event CloudWatch Logs rejects is an
-    /// [`Error::Other`] saying why.
+    /// [`Error::Other`] saying why. [`Error::PermissionDenied`] without `logs:PutLogEvents`
+    /// (or `logs:CreateLogGroup` / `logs:CreateLogStream` on first use), and the errors every
+    /// call can have (credentials, connection, timeout; throttling is retried first).
     pub async fn put(&self, message: impl Into<String>) -> Result<()> {
         let report = self.put_owned(vec![LogEvent::new(message)]).await?;
         match report.results.into_iter().next() {
@@ -94,6 +108,22 @@ impl LogsAccess {
     /// `Err` means nothing was stored (invalid input, or the first request failed). Once a
     /// request has succeeded, a later one that fails for good stops the batch: its events and
     /// the ones after it are reported as [`NOT_SENT`].
+    ///
+    /// ```no_run
+    /// # async fn demo(logs: &awsimple_logs::LogsAccess) -> awsimple_logs::Result<()> {
+    /// use awsimple_logs::LogEvent;
+    ///
+    /// let events: Vec<LogEvent> = (0..1000).map(|i| LogEvent::new(format!("line {i}"))).collect();
+    /// let report = logs.put_batch(&events).await?;
+    /// for (index, failure) in report.failures() {
+    ///     eprintln!("event {index} not stored: {failure:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before any request when an event is invalid; otherwise the error
+    /// of the first request, when nothing was stored.
     pub async fn put_batch(&self, events: &[LogEvent]) -> Result<BatchReport<()>> {
         self.put_owned(events.to_vec()).await
     }

@@ -96,3 +96,8 @@ pub use names::{json_key, key_to_relative_path, validate_bucket_name, validate_k
 pub use object::S3ObjectMetadata;
 pub use sync::{SYNC_MANIFEST, SkipReason, SyncOptions, SyncReport, SyncSkip};
 pub use verify::Verification;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -32,3 +32,8 @@ pub use awsimple_core::{
 pub use builder::SnsAccessBuilder;
 pub use names::{BATCH_SIZE, MAX_MESSAGE_SIZE, validate_topic_name};
 pub use topic::SnsAccess;
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

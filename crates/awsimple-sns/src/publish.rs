@@ -17,7 +17,33 @@ use crate::topic::{SNS, SnsAccess};
 const BATCH_ENTRY_ATTEMPTS: u32 = 3;
 
 impl SnsAccess {
-    /// Publishes a message; returns its message id.
+    /// Publishes a message; returns its message id. `subject` is the e-mail subject line
+    /// (1 to 100 printable ASCII characters); `attributes` are SNS message attributes (at most
+    /// 10, used by subscription filter policies). On a FIFO topic (`.fifo`) every message goes
+    /// to the message group `default`.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sns::AwsAccess) -> awsimple_sns::Result<()> {
+    /// use awsimple_sns::{MessageAttribute, MessageAttributes, SnsAccess};
+    ///
+    /// let alerts = SnsAccess::builder(access, "alerts").auto_create(true).build()?;
+    /// let id = alerts.publish("disk almost full", Some("disk"), None).await?;
+    ///
+    /// let mut attributes = MessageAttributes::new();
+    /// attributes.insert("severity".into(), MessageAttribute::String("high".into()));
+    /// alerts.publish("disk full", None, Some(&attributes)).await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](awsimple_core::Error::InvalidInput), before any request, for an
+    /// empty message or one over [`MAX_MESSAGE_SIZE`](crate::MAX_MESSAGE_SIZE) bytes (message
+    /// and attributes together), a bad subject or bad attributes;
+    /// [`Error::NotFound`](awsimple_core::Error::NotFound) when the topic does not exist and
+    /// the handle was not built with [`auto_create`](crate::SnsAccessBuilder::auto_create);
+    /// [`Error::PermissionDenied`](awsimple_core::Error::PermissionDenied) without
+    /// `sns:Publish`; and the errors every call can have (credentials, throttling, connection,
+    /// timeout).
     pub async fn publish(
         &self,
         message: &str,
@@ -57,6 +83,20 @@ impl SnsAccess {
     /// `Err` means nothing was published (invalid input, or the first request failed); once
     /// some are published, a failed request marks its messages and the ones after it as not
     /// published in the report instead.
+    ///
+    /// ```no_run
+    /// # async fn demo(alerts: &awsimple_sns::SnsAccess) -> awsimple_sns::Result<()> {
+    /// let report = alerts.publish_batch(&["first", "second", "third"]).await?;
+    /// for failure in report.failures() {
+    ///     eprintln!("not published: {failure:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`](awsimple_core::Error::InvalidInput) before any request when a
+    /// message is empty or too large; [`Error::NotFound`](awsimple_core::Error::NotFound) when
+    /// the topic does not exist (without auto create); otherwise the error of the first request.
     pub async fn publish_batch<S: AsRef<str>>(&self, messages: &[S]) -> Result<BatchReport> {
         for message in messages {
             validate_message(message.as_ref())?;

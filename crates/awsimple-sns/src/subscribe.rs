@@ -30,7 +30,12 @@ impl SnsAccess {
     }
 
     /// Subscribes an e-mail address (AWS mails a confirmation link); returns the subscription
-    /// ARN.
+    /// ARN (`pending confirmation` until the link is followed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for an address that is not `user@domain`, before any request;
+    /// [`Error::NotFound`] when the topic does not exist (without auto create); and the errors
+    /// every call can have.
     pub async fn subscribe_email(&self, address: &str) -> Result<String> {
         let valid = address
             .split_once('@')
@@ -48,6 +53,27 @@ impl SnsAccess {
     /// Subscribes an SQS queue: the queue's policy gains a statement allowing this topic to
     /// send (merged into what the queue has), then the subscription is made; returns its ARN.
     /// With `raw_delivery` the queue receives the bare message instead of SNS's JSON envelope.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sns::AwsAccess) -> awsimple_sns::Result<()> {
+    /// use awsimple_sns::SnsAccess;
+    /// use awsimple_sqs::SqsAccess;
+    ///
+    /// let alerts = SnsAccess::builder(access, "alerts").auto_create(true).build()?;
+    /// let inbox = SqsAccess::new(access, "alerts-inbox")?;
+    /// inbox.create_queue().await?;
+    /// alerts.subscribe_sqs(&inbox, true).await?; // raw: the queue gets the bare message
+    /// alerts.publish("disk almost full", None, None).await?;
+    /// if let Some(message) = inbox.receive_message().await? {
+    ///     assert_eq!(message.body, "disk almost full");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the topic (without auto create) or the queue does not exist;
+    /// [`Error::PermissionDenied`] without `sqs:SetQueueAttributes` on the queue or
+    /// `sns:Subscribe` on the topic; and the errors every call can have.
     #[cfg(feature = "sqs")]
     #[cfg_attr(docsrs, doc(cfg(feature = "sqs")))]
     pub async fn subscribe_sqs(

@@ -40,6 +40,22 @@ impl SnsAccess {
     }
 
     /// Creates the topic (idempotent; DisplayName = name) and returns its ARN.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sns::AwsAccess) -> awsimple_sns::Result<()> {
+    /// use awsimple_sns::SnsAccess;
+    ///
+    /// let alerts = SnsAccess::new(access, "alerts")?;
+    /// let arn = alerts.create_topic().await?; // the same ARN when it exists already
+    /// println!("{arn}");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::AlreadyExists`](awsimple_core::Error::AlreadyExists) when a topic of that name
+    /// exists with other attributes, [`Error::PermissionDenied`](awsimple_core::Error::PermissionDenied)
+    /// without `sns:CreateTopic`, and the errors every call can have (credentials, throttling,
+    /// connection, timeout).
     pub async fn create_topic(&self) -> Result<String> {
         let mut request = self
             .inner
@@ -116,6 +132,11 @@ impl SnsAccess {
 
     /// Deletes the topic; false when it did not exist. (SNS answers success either way, so
     /// this asks first: one GetTopicAttributes more.)
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`](awsimple_core::Error::PermissionDenied) without
+    /// `sns:DeleteTopic`, and the errors every call can have (credentials, throttling,
+    /// connection, timeout). A missing topic is `Ok(false)`, not an error.
     pub async fn delete_topic(&self) -> Result<bool> {
         if !self.topic_exists().await? {
             return Ok(false);

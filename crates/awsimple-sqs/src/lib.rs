@@ -70,3 +70,8 @@ pub use visibility::{
 pub use worker::{
     DEFAULT_SHUTDOWN_DEADLINE, DEFAULT_WORKER_CONCURRENCY, Worker, WorkerMetrics, WorkerStats,
 };
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

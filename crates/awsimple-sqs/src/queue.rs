@@ -13,6 +13,22 @@ impl SqsAccess {
     /// SQS does not let a queue be created again less than 60 s after it was deleted: that is
     /// returned at once (no waiting) as [`Error::Precondition`], whose message says so; create
     /// it again after a minute.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sqs::AwsAccess) -> awsimple_sqs::Result<()> {
+    /// use awsimple_sqs::SqsAccess;
+    ///
+    /// let jobs = SqsAccess::new(access, "jobs")?;
+    /// let url = jobs.create_queue().await?; // the same URL when it exists already
+    /// println!("{url}");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Precondition`] within 60 s of the queue's deletion;
+    /// [`Error::AlreadyExists`] when a queue of that name exists with other attributes;
+    /// [`Error::PermissionDenied`] without `sqs:CreateQueue`; and the errors every call can have (credentials, throttling, connection,
+    /// timeout).
     pub async fn create_queue(&self) -> Result<String> {
         let mut request = self
             .inner
@@ -91,6 +107,11 @@ impl SqsAccess {
     }
 
     /// Deletes the queue; false when it did not exist.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `sqs:DeleteQueue`, and the errors every call can have (credentials, throttling, connection,
+    /// timeout).
+    /// A missing queue is `Ok(false)`, not an error.
     pub async fn delete_queue(&self) -> Result<bool> {
         let Some(url) = self.url().await.found()? else {
             return Ok(false);

@@ -92,6 +92,21 @@ impl SqsAccess {
 
     /// One message, or none when the queue has none (a long-poll handle waits up to 20 s for
     /// it). With immediate delete it is deleted before it is returned.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sqs::AwsAccess) -> awsimple_sqs::Result<()> {
+    /// use awsimple_sqs::SqsAccess;
+    ///
+    /// let worker = SqsAccess::builder(access, "jobs").long_poll(true).build()?;
+    /// match worker.receive_message().await? {
+    ///     Some(job) => println!("working on {}", job.body), // already deleted
+    ///     None => println!("nothing to do for 20 s"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`receive_messages`](Self::receive_messages).
     pub async fn receive_message(&self) -> Result<Option<Message>> {
         Ok(self.receive_messages(Some(1)).await?.into_iter().next())
     }
@@ -100,6 +115,27 @@ impl SqsAccess {
     /// 10 takes several calls. With immediate delete, each call's messages are deleted with one
     /// DeleteMessageBatch. A failure after some messages were received (and deleted) returns
     /// those messages rather than losing them; the error is logged.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sqs::AwsAccess) -> awsimple_sqs::Result<()> {
+    /// use awsimple_sqs::SqsAccess;
+    ///
+    /// // Delete each message when its work is done (a crash means it is delivered again).
+    /// let worker = SqsAccess::builder(access, "jobs").immediate_delete(false).build()?;
+    /// let jobs = worker.receive_messages(Some(25)).await?; // three ReceiveMessage calls at most
+    /// for job in &jobs {
+    ///     println!("working on {}", job.body);
+    ///     worker.delete_message(job).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the queue does not exist (unless the handle creates it:
+    /// `auto_create`); [`Error::PermissionDenied`] without `sqs:ReceiveMessage` (or
+    /// `sqs:DeleteMessage` with immediate delete); and the errors every call can have (credentials, throttling, connection,
+    /// timeout), when no
+    /// message was received before it.
     pub async fn receive_messages(&self, max: Option<usize>) -> Result<Vec<Message>> {
         let url = self.url().await?;
         let mut received: Vec<Message> = Vec::new();
@@ -245,6 +281,23 @@ impl SqsAccess {
 
     /// Deletes a message the caller has finished with (without immediate delete); its work
     /// time goes into the history of the automatic visibility timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sqs::AwsAccess) -> awsimple_sqs::Result<()> {
+    /// use awsimple_sqs::SqsAccess;
+    ///
+    /// let worker = SqsAccess::builder(access, "jobs").immediate_delete(false).build()?;
+    /// while let Some(job) = worker.receive_message().await? {
+    ///     println!("working on {}", job.body);
+    ///     worker.delete_message(&job).await?; // done: it is not delivered again
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Service`] (AWS code `ReceiptHandleIsInvalid`) when SQS refuses the receipt
+    /// handle (not one of this queue's); [`Error::NotFound`] when the queue is gone; and the
+    /// errors every call can have (credentials, throttling, connection, timeout).
     pub async fn delete_message(&self, message: &Message) -> Result<()> {
         let url = self.url().await?;
         let request = self

@@ -15,6 +15,22 @@ const BATCH_CONCURRENCY: usize = 4;
 
 impl SqsAccess {
     /// Sends a message (creating the queue when it does not exist); returns its message id.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sqs::AwsAccess) -> awsimple_sqs::Result<()> {
+    /// use awsimple_sqs::SqsAccess;
+    ///
+    /// let jobs = SqsAccess::new(access, "jobs")?;
+    /// let id = jobs.send("render frame 7").await?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], before any request, for an empty body, one over the handle's
+    /// message size limit or with characters SQS does not take; [`Error::Precondition`] when the
+    /// queue was deleted less than 60 s ago and has to be created again;
+    /// [`Error::PermissionDenied`] without `sqs:SendMessage`; and the errors every call can have (credentials, throttling, connection,
+    /// timeout).
     pub async fn send(&self, body: &str) -> Result<String> {
         self.send_one(body, &MessageAttributes::new(), None).await
     }
@@ -111,6 +127,20 @@ impl SqsAccess {
     /// or every request failed). After a request fails, no new request is started: its
     /// messages and the ones after it are reported as not sent, so the caller knows exactly
     /// which to send again.
+    ///
+    /// ```no_run
+    /// # async fn demo(jobs: &awsimple_sqs::SqsAccess) -> awsimple_sqs::Result<()> {
+    /// let report = jobs.send_batch(&["frame 8", "frame 9", "frame 10"]).await?;
+    /// for (index, failure) in report.failures() {
+    ///     eprintln!("frame message {index} not sent: {failure:?}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] before any request when a body is invalid; otherwise the error
+    /// that kept every message from being sent (the queue could not be found or created, the
+    /// first request failed).
     pub async fn send_batch<S: AsRef<str>>(&self, bodies: &[S]) -> Result<BatchReport> {
         use futures::StreamExt;
         use std::sync::atomic::{AtomicBool, Ordering};

@@ -49,6 +49,26 @@ impl SqsAccess {
     ///
     /// Buffered messages whose visibility timeout is about to end are not handed over (SQS
     /// delivers them again), so a message is not worked on twice at the same time.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple_sqs::AwsAccess) -> awsimple_sqs::Result<()> {
+    /// use awsimple_sqs::SqsAccess;
+    /// use futures::StreamExt;
+    ///
+    /// let jobs = SqsAccess::new(access, "jobs")?;
+    /// let mut messages = jobs.messages();
+    /// while let Some(message) = messages.next().await {
+    ///     let message = message?; // a non-transient error ends the stream
+    ///     println!("{}", message.body);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The stream yields one `Err` for an error that is not transient
+    /// ([`Error::NotFound`](crate::Error::NotFound) for a missing queue without auto create,
+    /// [`Error::PermissionDenied`](crate::Error::PermissionDenied), bad credentials) and then
+    /// ends; transient errors are retried with backoff, never yielded.
     pub fn messages(&self) -> impl Stream<Item = Result<Message>> + Send + Unpin + 'static {
         let consumer = Consumer {
             sqs: self.clone(),

@@ -174,3 +174,8 @@ mod tests {
         assert_eq!(base36(36), "10");
     }
 }
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

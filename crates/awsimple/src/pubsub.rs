@@ -119,7 +119,12 @@ impl std::fmt::Debug for Command {
 }
 
 impl Pub {
-    /// A publisher on `channel` (the topic is created when missing).
+    /// A publisher on `channel` (the topic is created when missing). Messages are published by
+    /// a background task, in order; [`shutdown`](Self::shutdown) waits for them.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `sns:CreateTopic`, and the errors every call can
+    /// have (credentials, throttling, connection, timeout).
     pub async fn new(access: &AwsAccess, channel: &str) -> Result<Self> {
         check_channel(channel)?;
         let topic = SnsAccess::builder(access, topic_name(channel))
@@ -151,8 +156,28 @@ impl Pub {
         &self.topic
     }
 
-    /// Queues `message` (serialized to a JSON object) for publishing. NaN and infinities are
-    /// [`Error::InvalidInput`] (serde_json would write them as `null`).
+    /// Queues `message` (serialized to a JSON object) for publishing; returns at once.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::pubsub::Pub;
+    ///
+    /// #[derive(serde::Serialize)]
+    /// struct Reading { station: String, celsius: f64 }
+    ///
+    /// let publisher = Pub::new(access, "weather").await?;
+    /// publisher.publish(&Reading { station: "s7".into(), celsius: 21.5 })?;
+    /// publisher.publish(&serde_json::json!({"station": "s8", "celsius": 19.0}))?;
+    /// publisher.shutdown().await?; // waits until both are published
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] when the message is not a JSON object, holds NaN or an infinity
+    /// (serde_json would write them as `null`), or is over SNS's 256 KiB;
+    /// [`Error::Serialization`] when it does not serialize, [`Error::Other`] when the
+    /// background publisher has stopped (its error comes from [`shutdown`](Self::shutdown)).
+    /// Errors of the publishing itself come from [`flush`](Self::flush) and `shutdown`.
     pub fn publish<T: Serialize + ?Sized>(&self, message: &T) -> Result<()> {
         let bytes = awsimple_core::to_json_finite(message, "pub/sub message")?;
         if bytes.first() != Some(&b'{') {
@@ -183,6 +208,10 @@ impl Pub {
     }
 
     /// Waits until everything queued so far is published.
+    ///
+    /// # Errors
+    /// The first publishing error (the topic was deleted, permissions, ...), or
+    /// [`Error::Other`] when the background publisher has stopped.
     pub async fn flush(&self) -> Result<()> {
         let (done, wait) = oneshot::channel();
         self.commands
@@ -193,6 +222,9 @@ impl Pub {
 
     /// Publishes what is still queued, stops the background task, and returns its error if it
     /// failed.
+    ///
+    /// # Errors
+    /// The error that stopped the background publisher, if any.
     pub async fn shutdown(self) -> Result<()> {
         drop(self.commands);
         match self.task.await {
@@ -248,6 +280,12 @@ impl SubBuilder {
 
     /// Creates the topic and this node's queue (when missing), subscribes the queue with the
     /// shared policy statement, records the queue's use, and cleans up unused queues.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without the SNS, SQS or DynamoDB permissions these steps
+    /// need (`sns:CreateTopic`, `sns:Subscribe`, `sqs:CreateQueue`, `sqs:SetQueueAttributes`,
+    /// and `dynamodb:PutItem` on `__awsimple_metadata__`); [`Error::Precondition`] when this
+    /// node's queue was deleted less than 60 s ago; and the errors every call can have.
     pub async fn build(self) -> Result<Sub> {
         check_channel(&self.channel)?;
         let node = self.node_name.unwrap_or_else(default_node_name);
@@ -386,6 +424,23 @@ impl Sub {
     }
 
     /// Every message that has arrived (without waiting for more); malformed ones are skipped.
+    /// The counterpart of Python's `PubSub.get_messages()`.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::pubsub::Sub;
+    /// use serde_json::Value;
+    ///
+    /// let sub = Sub::builder(access, "weather").node_name("station-7").build().await?;
+    /// for message in sub.drain::<Value>().await? {
+    ///     println!("{message}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when this node's queue was deleted, and the errors every call can
+    /// have (credentials, throttling, connection, timeout).
     pub async fn drain<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
         let messages = self.queue.receive_messages(None).await?;
         if !messages.is_empty() {
@@ -398,7 +453,11 @@ impl Sub {
     }
 
     /// Messages as they arrive, forever (long polls; transient errors back off and go on;
-    /// malformed messages are logged and skipped).
+    /// malformed messages are logged and skipped). See the [module](self) example.
+    ///
+    /// # Errors
+    /// An error that is not transient (the queue was deleted, permissions) is yielded and ends
+    /// the stream.
     pub fn stream<T: DeserializeOwned>(&self) -> impl Stream<Item = Result<T>> + '_ {
         self.queue.messages().filter_map(move |item| async move {
             match item {
@@ -412,7 +471,22 @@ impl Sub {
     }
 
     /// Calls `callback` for every message, in a background task, until the task is aborted or
-    /// the stream fails; the join handle gives that error.
+    /// the stream fails; the join handle gives that error. Must be called inside a Tokio
+    /// runtime.
+    ///
+    /// ```no_run
+    /// # async fn demo(access: &awsimple::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::pubsub::Sub;
+    ///
+    /// let sub = Sub::new(access, "weather").await?;
+    /// let task = sub.on_message(|message: serde_json::Value| println!("{message}"));
+    /// // ... later:
+    /// task.abort();
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The join handle gives the error that ended the stream (see [`stream`](Self::stream)).
     pub fn on_message<T, F>(self, callback: F) -> tokio::task::JoinHandle<Result<()>>
     where
         T: DeserializeOwned + Send + 'static,

@@ -79,6 +79,21 @@ impl DynamoDbAccess {
     }
 
     /// See [`crate::DynamoDbAccess::put_item`].
+    ///
+    /// ```no_run
+    /// # fn demo(access: &awsimple::blocking::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::blocking::DynamoDbAccess;
+    /// use awsimple::dynamodb::Item;
+    ///
+    /// let users = DynamoDbAccess::new(access, "users")?;
+    /// users.put_item(&serde_json::json!({"email": "sting@thepolice.com", "nickname": "Sting"}))?;
+    /// let sting: Option<Item> = users.get_item("sting@thepolice.com")?;
+    /// # let _ = sting; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`crate::DynamoDbAccess::put_item`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn put_item<T: Serialize + ?Sized>(&self, item: &T) -> Result<()> {
         run(self.inner.put_item(item))
     }
@@ -98,6 +113,10 @@ impl DynamoDbAccess {
     }
 
     /// See [`crate::DynamoDbAccess::get_item`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::DynamoDbAccess::get_item`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn get_item<T: DeserializeOwned + 'static>(
         &self,
         key: impl Into<Key>,

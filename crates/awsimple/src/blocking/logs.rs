@@ -65,6 +65,19 @@ impl LogsAccess {
     }
 
     /// See [`crate::LogsAccess::put`].
+    ///
+    /// ```no_run
+    /// # fn demo(access: &awsimple::blocking::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::blocking::LogsAccess;
+    ///
+    /// let logs = LogsAccess::new(access, "/my-app/prod")?;
+    /// logs.put("started")?; // creates the group and the stream on first use
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`crate::LogsAccess::put`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn put(&self, message: impl Into<String>) -> Result<()> {
         run(self.inner.put(message))
     }

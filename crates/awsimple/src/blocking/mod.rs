@@ -204,11 +204,27 @@ pub struct AwsAccess {
 
 impl AwsAccess {
     /// From the environment and the default profile, as [`crate::AwsAccess::new`].
+    ///
+    /// ```no_run
+    /// fn main() -> awsimple::Result<()> {
+    ///     let access = awsimple::blocking::AwsAccess::new()?;
+    ///     println!("credentials valid: {}", access.test()?);
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`crate::AwsAccess::new`], and [`Error::Other`]
+    /// ([`IN_ASYNC_RUNTIME`]) when called inside an async runtime.
     pub fn new() -> Result<Self> {
         run(crate::AwsAccess::new()).map(Self::from)
     }
 
     /// Builds the access an async builder describes (profile, region, keys, endpoint, timeouts).
+    ///
+    /// # Errors
+    /// The errors of [`crate::AwsAccessBuilder::build`], and [`Error::Other`]
+    /// ([`IN_ASYNC_RUNTIME`]) when called inside an async runtime.
     pub fn build(builder: crate::AwsAccessBuilder) -> Result<Self> {
         run(builder.build()).map(Self::from)
     }

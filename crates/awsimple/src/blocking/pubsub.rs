@@ -52,6 +52,24 @@ impl Pub {
     }
 
     /// Queues a message (it does not block): see [`crate::pubsub::Pub::publish`].
+    ///
+    /// ```no_run
+    /// # fn demo(access: &awsimple::blocking::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::blocking::pubsub::{Pub, Sub};
+    /// use serde_json::{Value, json};
+    ///
+    /// let sub = Sub::builder(access, "weather").node_name("station-7").build()?;
+    /// let publisher = Pub::new(access, "weather")?;
+    /// publisher.publish(&json!({"temperature": 21.5}))?;
+    /// publisher.shutdown()?; // waits until it is published
+    /// for message in sub.drain::<Value>()? {
+    ///     println!("{message}");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`crate::pubsub::Pub::publish`] (it does not block, so it works inside a runtime too).
     pub fn publish<T: Serialize + ?Sized>(&self, message: &T) -> Result<()> {
         self.inner.publish(message)
     }
@@ -92,6 +110,10 @@ impl SubBuilder {
 
     /// Creates the topic and this node's queue (when missing), subscribes the queue, records
     /// its use and cleans up unused queues: see [`crate::pubsub::SubBuilder::build`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::pubsub::SubBuilder::build`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn build(self) -> Result<Sub> {
         run(self.inner.build()).map(Sub::from)
     }
@@ -136,6 +158,10 @@ impl Sub {
     }
 
     /// Every message that has arrived (without waiting for more); malformed ones are skipped.
+    ///
+    /// # Errors
+    /// The errors of [`crate::pubsub::Sub::drain`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn drain<T: DeserializeOwned>(&self) -> Result<Vec<T>> {
         run(self.inner.drain())
     }

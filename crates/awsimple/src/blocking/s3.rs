@@ -78,11 +78,29 @@ impl S3Access {
     }
 
     /// See [`crate::S3Access::write_string`].
+    ///
+    /// ```no_run
+    /// # fn demo(access: &awsimple::blocking::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::blocking::S3Access;
+    ///
+    /// let s3 = S3Access::new(access, "my-unique-bucket-name")?;
+    /// s3.write_string("hello world", "hello.txt")?;
+    /// assert_eq!(s3.read_string("hello.txt")?, "hello world");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`crate::S3Access::write_string`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn write_string(&self, text: &str, key: &str) -> Result<()> {
         run(self.inner.write_string(text, key))
     }
 
     /// See [`crate::S3Access::read_string`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::S3Access::read_string`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn read_string(&self, key: &str) -> Result<String> {
         run(self.inner.read_string(key))
     }
@@ -161,6 +179,17 @@ impl S3Access {
     }
 
     /// See [`crate::S3Access::upload`].
+    ///
+    /// ```no_run
+    /// # fn demo(s3: &awsimple::blocking::S3Access) -> awsimple::Result<()> {
+    /// let sent = s3.upload("report.pdf", "reports/report.pdf")?; // false: S3 had the same bytes
+    /// s3.download("reports/report.pdf", "copy.pdf")?;
+    /// # let _ = sent; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`crate::S3Access::upload`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn upload(&self, path: impl AsRef<Path>, key: &str) -> Result<bool> {
         run(self.inner.upload(path, key))
     }
@@ -176,6 +205,10 @@ impl S3Access {
     }
 
     /// See [`crate::S3Access::download`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::S3Access::download`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn download(&self, key: &str, dest: impl AsRef<Path>) -> Result<PathBuf> {
         run(self.inner.download(key, dest))
     }

@@ -41,6 +41,10 @@ impl SnsAccess {
     }
 
     /// See [`crate::SnsAccess::create_topic`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::SnsAccess::create_topic`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn create_topic(&self) -> Result<String> {
         run(self.inner.create_topic())
     }
@@ -66,6 +70,20 @@ impl SnsAccess {
     }
 
     /// See [`crate::SnsAccess::publish`].
+    ///
+    /// ```no_run
+    /// # fn demo(access: &awsimple::blocking::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::blocking::SnsAccess;
+    ///
+    /// let alerts = SnsAccess::new(access, "alerts")?;
+    /// alerts.create_topic()?;
+    /// let id = alerts.publish("disk almost full", Some("disk"), None)?;
+    /// # let _ = id; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`crate::SnsAccess::publish`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn publish(
         &self,
         message: &str,
@@ -89,6 +107,9 @@ impl SnsAccess {
     /// `full`, which give `awsimple-sns` its `sqs` feature).
     #[cfg(feature = "pubsub")]
     #[cfg_attr(docsrs, doc(cfg(feature = "pubsub")))]
+    /// # Errors
+    /// The errors of [`crate::SnsAccess::subscribe_sqs`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn subscribe_sqs(&self, queue: &super::SqsAccess, raw_delivery: bool) -> Result<String> {
         run(self.inner.subscribe_sqs(queue.as_async(), raw_delivery))
     }

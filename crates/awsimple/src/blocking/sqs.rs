@@ -86,6 +86,22 @@ impl SqsAccess {
     }
 
     /// See [`crate::SqsAccess::send`].
+    ///
+    /// ```no_run
+    /// # fn demo(access: &awsimple::blocking::AwsAccess) -> awsimple::Result<()> {
+    /// use awsimple::blocking::SqsAccess;
+    ///
+    /// let jobs = SqsAccess::new(access, "jobs")?;
+    /// jobs.send("render frame 7")?;
+    /// while let Some(job) = jobs.receive_message()? {
+    ///     println!("{}", job.body); // deleted on receipt (immediate delete, the default)
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// The errors of [`crate::SqsAccess::send`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn send(&self, body: &str) -> Result<String> {
         run(self.inner.send(body))
     }
@@ -112,16 +128,28 @@ impl SqsAccess {
     }
 
     /// See [`crate::SqsAccess::receive_message`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::SqsAccess::receive_message`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn receive_message(&self) -> Result<Option<Message>> {
         run(self.inner.receive_message())
     }
 
     /// See [`crate::SqsAccess::receive_messages`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::SqsAccess::receive_messages`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn receive_messages(&self, max: Option<usize>) -> Result<Vec<Message>> {
         run(self.inner.receive_messages(max))
     }
 
     /// See [`crate::SqsAccess::delete_message`].
+    ///
+    /// # Errors
+    /// The errors of [`crate::SqsAccess::delete_message`], and [`Error::Other`](crate::Error::Other)
+    /// ([`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)) when called inside an async runtime.
     pub fn delete_message(&self, message: &Message) -> Result<()> {
         run(self.inner.delete_message(message))
     }
@@ -138,6 +166,23 @@ impl SqsAccess {
 
     /// Messages as they arrive, forever: the blocking iterator of
     /// [`crate::SqsAccess::messages`] ([`Iter::next_timeout`] waits a bounded time).
+    ///
+    /// ```no_run
+    /// # fn demo(jobs: &awsimple::blocking::SqsAccess) -> awsimple::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let mut messages = jobs.messages();
+    /// while let Some(job) = messages.next_timeout(Duration::from_secs(60))? {
+    ///     println!("{}", job.body);
+    /// }
+    /// println!("nothing for a minute");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// Each item is a `Result`: an error that is not transient is yielded and ends the iterator
+    /// (see [`crate::SqsAccess::messages`]), and so is [`IN_ASYNC_RUNTIME`](super::IN_ASYNC_RUNTIME)
+    /// when it is used inside an async runtime.
     pub fn messages(&self) -> Iter<'static, Message> {
         Iter::new(self.inner.messages())
     }
