@@ -32,6 +32,36 @@ pub struct Lack {
 /// Every feature a second implementation lacks. moto lacks nothing the tests use.
 pub const LACKS: &[Lack] = &[
     Lack {
+        server: Server::S3sFs,
+        feature: "native-sha512",
+        reason: "does not store, return or list `x-amz-checksum-sha512`, so SHA-512 round trips and listing-only sync comparisons cannot be checked (sync HEADs every object)",
+    },
+    Lack {
+        server: Server::S3sFs,
+        feature: "full-object-crc64nvme",
+        reason: "no full-object CRC64NVME on multipart uploads, and a correct `x-amz-checksum-crc64nvme` on PutObject is refused (`BadDigest`)",
+    },
+    Lack {
+        server: Server::S3sFs,
+        feature: "bucket-ownership",
+        reason: "one account, no ACLs: `PutBucketOwnershipControls` is not implemented and every bucket is the caller's",
+    },
+    Lack {
+        server: Server::S3sFs,
+        feature: "list-multipart-uploads",
+        reason: "`ListMultipartUploads` is not implemented",
+    },
+    Lack {
+        server: Server::S3sFs,
+        feature: "sse-kms",
+        reason: "no SSE-KMS: every ETag is the MD5",
+    },
+    Lack {
+        server: Server::S3sFs,
+        feature: "directory-keys",
+        reason: "refuses a key ending in `/` with a body (`UnexpectedContent`)",
+    },
+    Lack {
         server: Server::Dynalite,
         feature: "time-to-live",
         reason: "no `UpdateTimeToLive`/`DescribeTimeToLive` (it answers `UnknownOperationException`)",
@@ -67,7 +97,16 @@ pub fn lacks(server: Server, feature: &str) -> Option<&'static str> {
 }
 
 /// The feature names tests may ask about.
-pub const FEATURES: &[&str] = &["time-to-live", "transactions"];
+pub const FEATURES: &[&str] = &[
+    "native-sha512",
+    "full-object-crc64nvme",
+    "bucket-ownership",
+    "list-multipart-uploads",
+    "sse-kms",
+    "directory-keys",
+    "time-to-live",
+    "transactions",
+];
 
 /// True when the server of this run lacks `feature`: the caller returns at once. Prints
 /// `SKIPPED on <server>: <test>: <reason>` and appends the skip to [`SKIP_LOG_VAR`]'s file, so
