@@ -3,9 +3,12 @@
 //! - `test`: start the AWS emulator, run every test of the workspace against it, check that each
 //!   service crate builds alone and pulls in no other service's SDK, and check that no emulator
 //!   process is left behind.
-//! - `ci`: formatting, clippy (`-D warnings`), `test`, docs (warnings denied), cargo-deny.
-//!   `semver` is its own command: building cargo-semver-checks and two rustdoc builds of every
-//!   crate take longer than CI's budget on a 2-core machine (see CONTRIBUTING.md).
+//! - `test --server s3s-fs|dynalite`: the S3 (or DynamoDB) tests against that second
+//!   implementation, installed under `.tools/` when missing; lists the tests it skips.
+//! - `ci`: formatting, clippy (`-D warnings`), `test`, the s3s-fs and dynalite lanes, docs
+//!   (warnings denied) and cargo-deny. `semver` is its own command: building
+//!   cargo-semver-checks and two rustdoc builds of every crate take longer than CI's budget on a
+//!   2-core machine (see CONTRIBUTING.md).
 //! - `semver`: cargo-semver-checks of the public API against the last release (the newest `v*`
 //!   tag, else the commit in `xtask/semver-baseline`); installs the tool into `.tools/`.
 //! - `demo`: start the emulator and run every program of `examples/` against it.
@@ -22,6 +25,7 @@
 mod bench;
 mod fast_server;
 mod isolation;
+mod lanes;
 mod release;
 mod semver;
 
@@ -30,6 +34,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use awsimple_testkit::emulator::{self, Emulator, StartOptions};
+use awsimple_testkit::servers::Server;
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -37,8 +42,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   test       run all tests against the emulator, plus the per-service isolation check
-  ci         fmt check, clippy -D warnings, test, docs with warnings denied, cargo-deny,
-             semver
+  test --server s3s-fs|dynalite
+             the S3 (DynamoDB) tests against s3s-fs (dynalite), installed under .tools/
+  ci         fmt check, clippy -D warnings, test, the s3s-fs and dynalite lanes, docs with
+             warnings denied, cargo-deny
   semver     the public API against the last release (cargo-semver-checks, installed
              into .tools/ when missing)
   demo       run every example against the emulator
@@ -56,7 +63,7 @@ commands:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("test") => test(),
+        Some("test") => test_command(&args[1..]),
         Some("ci") => ci(),
         Some("demo") => demo(),
         Some("emulator") => run_emulator(),
@@ -80,23 +87,23 @@ fn main() -> ExitCode {
 }
 
 /// The workspace root (xtask lives in `<root>/xtask`).
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.current_dir(root());
     command
 }
 
-fn step(title: &str) {
+pub(crate) fn step(title: &str) {
     println!("\n==> {title}");
 }
 
-fn run(command: &mut Command, what: &str) -> Result {
+pub(crate) fn run(command: &mut Command, what: &str) -> Result {
     let started = Instant::now();
     let status = command
         .status()
@@ -119,7 +126,7 @@ fn ensure_emulator() -> Result<Emulator> {
 /// The environment every program run against the emulator gets: the endpoint, dummy keys and a
 /// region for the default chains, instance metadata off (nothing may leave loopback), and a run id
 /// by which emulators started by tests are found afterwards.
-fn emulator_env(command: &mut Command, endpoint: &str, run_id: &str) {
+pub(crate) fn emulator_env(command: &mut Command, endpoint: &str, run_id: &str) {
     command
         .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "AKIDAWSIMPLEDEMO")
@@ -133,7 +140,7 @@ fn emulator_env(command: &mut Command, endpoint: &str, run_id: &str) {
 
 const RUN_ID_VAR: &str = "AWSIMPLE_XTASK_RUN";
 
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -156,7 +163,7 @@ fn leftovers(run_id: &str) -> Vec<u32> {
         .collect()
 }
 
-fn check_no_leftovers(run_id: &str) -> Result {
+pub(crate) fn check_no_leftovers(run_id: &str) -> Result {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let pids = leftovers(run_id);
@@ -170,6 +177,19 @@ fn check_no_leftovers(run_id: &str) -> Result {
             ));
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `test [--server moto|s3s-fs|dynalite]`.
+fn test_command(args: &[String]) -> Result {
+    match args {
+        [] => test(),
+        [flag, name] if flag == "--server" => match Server::parse(name) {
+            Some(Server::Moto) => test(),
+            Some(server) => lanes::lane(server),
+            None => Err(format!("unknown server `{name}`\n\n{USAGE}")),
+        },
+        _ => Err(format!("unexpected arguments {args:?}\n\n{USAGE}")),
     }
 }
 
@@ -215,6 +235,8 @@ fn ci() -> Result {
     )?;
 
     test()?;
+    lanes::lane(Server::S3sFs)?;
+    lanes::lane(Server::Dynalite)?;
 
     step("cargo doc (warnings denied)");
     run(

@@ -71,7 +71,9 @@ async fn tables_create_describe_list_delete() {
     assert_eq!(own(&db.table_names().await.unwrap()), own(&names));
 
     db.put_item(&json!({"id": "a", "ts": 1})).await.unwrap();
-    assert_eq!(db.item_count().await.unwrap(), 1);
+    // DescribeTable's ItemCount is refreshed about every six hours on AWS (dynalite leaves it at
+    // 0; moto counts at once): right after the put, 0 and 1 are both right.
+    assert!(db.item_count().await.unwrap() <= 1);
 
     assert!(db.delete_table().await.unwrap());
     assert!(!db.table_exists().await.unwrap());

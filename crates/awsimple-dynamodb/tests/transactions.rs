@@ -39,6 +39,9 @@ fn unwindowed(access: &awsimple_core::AwsAccess, db: &DynamoDbAccess) -> DynamoD
 
 #[tokio::test]
 async fn write_transactions_commit_all_or_nothing_across_tables() {
+    if awsimple_testkit::skip_if_lacking("transactions") {
+        return;
+    }
     let access = access().await;
     let (accounts, _d1) = table_with_window(&access, string_key("id"), Duration::ZERO).await;
     let (audit, _d2) = table_with_window(
@@ -152,6 +155,9 @@ async fn write_transactions_commit_all_or_nothing_across_tables() {
 
 #[tokio::test]
 async fn transactions_are_checked_before_any_request() {
+    if awsimple_testkit::skip_if_lacking("transactions") {
+        return;
+    }
     let access = access().await;
     let (db, _dir) = table(&access, string_key("id")).await;
     db.schema().await.unwrap();
@@ -203,6 +209,9 @@ async fn transactions_are_checked_before_any_request() {
 
 #[tokio::test]
 async fn get_transactions_read_typed_items_in_order() {
+    if awsimple_testkit::skip_if_lacking("transactions") {
+        return;
+    }
     let access = access().await;
     let (accounts, _d1) = table(&access, string_key("id")).await;
     let (other, _d2) = table(&access, string_key("id")).await;
@@ -224,6 +233,9 @@ async fn get_transactions_read_typed_items_in_order() {
 
 #[tokio::test]
 async fn optimistic_locking_prevents_a_lost_update() {
+    if awsimple_testkit::skip_if_lacking("transactions") {
+        return;
+    }
     let access = access().await;
     let (plain, _dir) = table(&access, string_key("id")).await;
     let locked = DynamoDbAccess::builder(&access, plain.table_name())

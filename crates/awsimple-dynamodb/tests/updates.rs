@@ -137,6 +137,9 @@ async fn conditional_updates_with_reserved_words() {
 
 #[tokio::test]
 async fn ttl_is_enabled_and_expired_items_can_be_hidden() {
+    if awsimple_testkit::skip_if_lacking("time-to-live") {
+        return;
+    }
     let access = access().await;
     let (db, dir) = table(
         &access,

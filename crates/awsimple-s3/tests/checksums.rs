@@ -37,6 +37,9 @@ fn data(len: usize, seed: u8) -> Vec<u8> {
 
 #[tokio::test]
 async fn single_part_writes_store_the_native_sha512() {
+    if awsimple_testkit::skip_if_lacking("native-sha512") {
+        return;
+    }
     let access = emulator_access().await;
     let cache_dir = tempfile::tempdir().unwrap();
     let s3 = bucket(&access, cache_dir.path()).await;
@@ -65,6 +68,9 @@ async fn single_part_writes_store_the_native_sha512() {
 
 #[tokio::test]
 async fn multipart_uploads_store_a_full_object_crc64nvme() {
+    if awsimple_testkit::skip_if_lacking("full-object-crc64nvme") {
+        return;
+    }
     let access = emulator_access().await;
     let cache_dir = tempfile::tempdir().unwrap();
     let s3 = bucket(&access, cache_dir.path()).await;
@@ -151,6 +157,9 @@ async fn put_with_wrong_checksum(s3: &S3Access, key: &str, body: Vec<u8>, algori
 
 #[tokio::test]
 async fn wrong_native_checksums_fail_every_read_and_leave_nothing() {
+    if awsimple_testkit::skip_if_lacking("native-sha512") {
+        return;
+    }
     let access = emulator_access().await;
     let cache_dir = tempfile::tempdir().unwrap();
     let s3 = bucket(&access, cache_dir.path()).await;
@@ -220,6 +229,9 @@ fn crc64nvme(body: &[u8]) -> String {
 
 #[tokio::test]
 async fn downloads_check_the_crc64nvme_and_the_cache_checks_the_sha512() {
+    if awsimple_testkit::skip_if_lacking("full-object-crc64nvme") {
+        return;
+    }
     let access = emulator_access().await;
     let cache_dir = tempfile::tempdir().unwrap();
     let s3 = bucket(&access, cache_dir.path()).await;

@@ -675,6 +675,9 @@ async fn downloads_through_resets_and_slowdowns_are_identical_or_leave_nothing()
 
 #[tokio::test]
 async fn public_readable_buckets_write_public_objects() {
+    if awsimple_testkit::skip_if_lacking("bucket-ownership") {
+        return;
+    }
     let access = emulator_access().await;
     let s3 = S3Access::builder(&access, unique_name("pub"))
         .public_readable(true)

@@ -64,6 +64,9 @@ fn set_mtime(path: &Path, when: SystemTime) {
 
 #[tokio::test]
 async fn sync_up_moves_only_changed_content_and_an_unchanged_tree_costs_its_listing() {
+    if awsimple_testkit::skip_if_lacking("native-sha512") {
+        return;
+    }
     let access = emulator_access().await;
     let s3 = bucket(&access).await;
     let dir = tempfile::tempdir().unwrap();
@@ -188,6 +191,9 @@ async fn dry_runs_report_and_change_nothing_and_delete_removes_extra_objects() {
 
 #[tokio::test]
 async fn sync_down_fills_a_folder_then_moves_nothing_and_deletes_extra_files() {
+    if awsimple_testkit::skip_if_lacking("native-sha512") {
+        return;
+    }
     let access = emulator_access().await;
     let s3 = bucket(&access).await;
     let source = tempfile::tempdir().unwrap();
@@ -238,6 +244,9 @@ async fn sync_down_fills_a_folder_then_moves_nothing_and_deletes_extra_files() {
 
 #[tokio::test]
 async fn keys_that_would_leave_the_folder_are_reported_and_not_written() {
+    if awsimple_testkit::skip_if_lacking("directory-keys") {
+        return;
+    }
     let access = emulator_access().await;
     let s3 = bucket(&access).await;
     s3.write_string("inside", "a.txt").await.unwrap();
@@ -314,6 +323,9 @@ async fn symlinks_are_not_followed_unless_asked() {
 
 #[tokio::test]
 async fn a_large_unchanged_tree_costs_its_listing_pages() {
+    if awsimple_testkit::skip_if_lacking("native-sha512") {
+        return;
+    }
     const FILES: usize = 1001;
     let access = emulator_access().await;
     let s3 = bucket(&access).await;

@@ -19,6 +19,9 @@
 //! - [`unique_name`] gives collision-free names for buckets, tables, queues and topics, so tests
 //!   run in parallel against one emulator.
 //! - [`emulator`]: finding, installing, starting and stopping moto (used by `cargo xtask` too).
+//! - [`servers`]: the second implementations (s3s-fs for S3, dynalite for DynamoDB), installed
+//!   under `<workspace>/.tools` and started the same way; [`skips`]: what each lacks, and the
+//!   explicit skip (`skip_if_lacking`) of the tests needing it.
 //! - `fault_proxy`: a loopback HTTP proxy injecting resets, delays and throttling errors.
 //! - [`mod@bench`]: what the benchmarks share (medians, peak memory, the `BENCH` line format).
 //!
@@ -43,6 +46,10 @@ pub mod emulator;
 #[cfg(feature = "aws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "aws")))]
 pub mod fault_proxy;
+pub mod servers;
+pub mod skips;
+
+pub use skips::{server_lacks, skip_if_lacking};
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::OnceLock;
@@ -57,9 +64,9 @@ pub const TEST_ACCESS_KEY_ID: &str = "AKIDAWSIMPLETEST";
 /// Region the fixture uses.
 pub const TEST_REGION: &str = "us-east-1";
 
-/// A fixed dummy secret: moto does not check it, and it is never logged.
-#[cfg(feature = "aws")]
-const TEST_SECRET_ACCESS_KEY: &str = "awsimple-test-secret";
+/// A fixed dummy secret: moto and dynalite do not check it; s3s-fs is started with it (it is
+/// a test value, not a credential, and never logged).
+pub const TEST_SECRET_ACCESS_KEY: &str = "awsimple-test-secret";
 
 // Kept for the life of the test binary (statics are never dropped: the server's own watchdog
 // stops it when this process exits).
