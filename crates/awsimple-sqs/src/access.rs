@@ -52,6 +52,8 @@ pub(crate) struct Inner {
     pub(crate) group_id: String,
     pub(crate) max_message_size: usize,
     pub(crate) content_based_deduplication: bool,
+    #[cfg(feature = "s3-offload")]
+    pub(crate) offload: Option<crate::offload::OffloadConfig>,
     /// The queue URL once looked up; forgotten when the queue is deleted or found missing.
     pub(crate) url: Mutex<Option<String>>,
     pub(crate) arn: OnceCell<String>,

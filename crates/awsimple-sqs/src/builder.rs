@@ -27,6 +27,8 @@ pub struct SqsAccessBuilder {
     history_dir: Option<PathBuf>,
     max_message_size: usize,
     content_based_deduplication: bool,
+    #[cfg(feature = "s3-offload")]
+    offload: Option<crate::offload::OffloadConfig>,
 }
 
 impl SqsAccessBuilder {
@@ -91,6 +93,16 @@ impl SqsAccessBuilder {
         self
     }
 
+    /// Bodies over the configuration's threshold go to S3, in the format of the AWS SQS
+    /// Extended Client libraries (feature `s3-offload`); received pointers are fetched, and
+    /// deleting a message deletes its object when configured.
+    #[cfg(feature = "s3-offload")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "s3-offload")))]
+    pub fn offload_to(mut self, config: crate::offload::OffloadConfig) -> Self {
+        self.offload = Some(config);
+        self
+    }
+
     /// Validates the name and the options (no request is sent).
     pub fn build(self) -> Result<SqsAccess> {
         validate_queue_name(&self.name)?;
@@ -129,6 +141,18 @@ impl SqsAccessBuilder {
                 minimum: minimum.unwrap_or(Duration::ZERO),
             },
         };
+        #[cfg(feature = "s3-offload")]
+        if let Some(offload) = &self.offload
+            && offload.threshold > self.max_message_size
+        {
+            return Err(Error::invalid(
+                what(),
+                format!(
+                    "the offload threshold ({} bytes) is over the largest message ({} bytes)",
+                    offload.threshold, self.max_message_size
+                ),
+            ));
+        }
         let fifo = self.name.ends_with(".fifo");
         if self.message_group_id.is_some() && !fifo {
             return Err(Error::invalid(
@@ -163,6 +187,8 @@ impl SqsAccessBuilder {
                 long_poll: self.long_poll,
                 max_message_size: self.max_message_size,
                 content_based_deduplication: self.content_based_deduplication,
+                #[cfg(feature = "s3-offload")]
+                offload: self.offload,
                 url: Mutex::new(None),
                 arn: OnceCell::new(),
                 history_path,
@@ -195,6 +221,8 @@ impl SqsAccess {
             history_dir: None,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             content_based_deduplication: true,
+            #[cfg(feature = "s3-offload")]
+            offload: None,
         }
     }
 }

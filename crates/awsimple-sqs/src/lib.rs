@@ -45,6 +45,7 @@ mod builder;
 mod dlq;
 mod message;
 mod names;
+mod offload;
 pub mod policy;
 mod queue;
 mod receive;
@@ -62,6 +63,12 @@ pub use dlq::{Redrive, RedrivePolicy};
 pub use message::Message;
 pub use names::{
     BATCH_SIZE, DEFAULT_MAX_MESSAGE_SIZE, LONG_POLL_WAIT, validate_body, validate_queue_name,
+};
+#[cfg(feature = "s3-offload")]
+pub use offload::OffloadConfig;
+pub use offload::{
+    EXTENDED_PAYLOAD_SIZE, LEGACY_PAYLOAD_SIZE, LEGACY_POINTER_CLASS, POINTER_CLASS,
+    extended_receipt_handle, parse_pointer, parse_receipt_handle, pointer_body,
 };
 pub use tokio_util::sync::CancellationToken;
 pub use visibility::{

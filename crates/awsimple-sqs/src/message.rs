@@ -28,6 +28,8 @@ pub struct Message {
     /// When SQS may hand it out again at the earliest (receive request sent + visibility
     /// timeout).
     pub(crate) visible_again: Instant,
+    /// Bucket and key of the S3 object the body came from (offloaded messages).
+    pub(crate) offloaded: Option<(String, String)>,
 }
 
 impl Message {

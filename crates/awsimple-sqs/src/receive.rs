@@ -13,6 +13,7 @@ use tracing::warn;
 use crate::access::SqsAccess;
 use crate::message::{Message, received_attributes};
 use crate::names::{BATCH_SIZE, LONG_POLL_WAIT};
+use crate::offload::sqs_receipt_handle;
 use crate::send::{BATCH_ENTRY_ATTEMPTS, entry_failure};
 use crate::visibility::{self, Visibility};
 
@@ -43,7 +44,7 @@ impl SqsAccess {
             .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId);
         let out = self.call("ReceiveMessage", request.send()).await?;
         let now = Instant::now();
-        let messages: Vec<Message> = out
+        let mut messages: Vec<Message> = out
             .messages()
             .iter()
             .map(|m| Message {
@@ -62,8 +63,10 @@ impl SqsAccess {
                     .unwrap_or(0),
                 received: now,
                 visible_again: sent + timeout,
+                offloaded: None,
             })
             .collect();
+        self.fetch_payloads(&mut messages).await?;
         if !self.inner.immediate_delete && !messages.is_empty() {
             let mut state = self.state();
             if state.in_flight.len() > IN_FLIGHT_LIMIT {
@@ -196,7 +199,7 @@ impl SqsAccess {
                 let entries = pending.iter().map(|&i| {
                     DeleteMessageBatchRequestEntry::builder()
                         .id(i.to_string())
-                        .receipt_handle(&messages[i].receipt_handle)
+                        .receipt_handle(sqs_receipt_handle(&messages[i].receipt_handle))
                         .build()
                 });
                 let entries = match entries.collect::<std::result::Result<Vec<_>, _>>() {
@@ -249,6 +252,13 @@ impl SqsAccess {
                 pending = retry.into_iter().map(|(i, _)| i).collect();
             }
         }
+        let failed: BTreeSet<usize> = not_deleted.iter().map(|(i, _)| *i).collect();
+        let deleted: Vec<&Message> = (messages.iter().enumerate())
+            .filter(|(i, m)| !failed.contains(i) && m.offloaded().is_some())
+            .map(|(_, m)| m)
+            .collect();
+        // Failures are logged; the messages themselves are gone.
+        let _ = self.delete_payloads(&deleted).await;
         not_deleted
     }
 
@@ -305,10 +315,10 @@ impl SqsAccess {
             .client
             .delete_message()
             .queue_url(url)
-            .receipt_handle(&message.receipt_handle);
+            .receipt_handle(sqs_receipt_handle(&message.receipt_handle));
         self.call("DeleteMessage", request.send()).await?;
         self.record_work(std::slice::from_ref(message));
-        Ok(())
+        self.delete_payloads(&[message]).await
     }
 
     /// Deletes many messages, 10 per DeleteMessageBatch request. When some cannot be deleted
@@ -349,7 +359,7 @@ impl SqsAccess {
             .client
             .change_message_visibility()
             .queue_url(url)
-            .receipt_handle(&message.receipt_handle)
+            .receipt_handle(sqs_receipt_handle(&message.receipt_handle))
             .visibility_timeout(timeout.as_secs() as i32);
         self.call("ChangeMessageVisibility", request.send()).await?;
         Ok(())
@@ -390,7 +400,7 @@ impl SqsAccess {
                 .map(|(i, m)| {
                     ChangeMessageVisibilityBatchRequestEntry::builder()
                         .id(i.to_string())
-                        .receipt_handle(&m.receipt_handle)
+                        .receipt_handle(sqs_receipt_handle(&m.receipt_handle))
                         .visibility_timeout(seconds)
                         .build()
                 })

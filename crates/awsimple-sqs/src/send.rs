@@ -1,12 +1,17 @@
 //! Sending: one message, with attributes or a deduplication id, and batches.
 
-use aws_sdk_sqs::types::{BatchResultErrorEntry, SendMessageBatchRequestEntry};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use aws_sdk_sqs::types::{
+    BatchResultErrorEntry, MessageAttributeValue, SendMessageBatchRequestEntry,
+};
 use awsimple_core::{BackoffConfig, BatchReport, EntryFailure, Error, MessageAttributes, Result};
 use tracing::{debug, warn};
 
 use crate::access::SqsAccess;
 use crate::message::attribute_values;
-use crate::names::{BATCH_SIZE, DEFAULT_MAX_MESSAGE_SIZE, validate_body};
+use crate::names::{BATCH_SIZE, DEFAULT_MAX_MESSAGE_SIZE};
 
 /// Attempts for batch entries that failed (the SDK retries whole requests on its own).
 pub(crate) const BATCH_ENTRY_ATTEMPTS: u32 = 3;
@@ -78,18 +83,8 @@ impl SqsAccess {
         attributes: &MessageAttributes,
         deduplication_id: Option<&str>,
     ) -> Result<String> {
-        validate_body(body, self.inner.max_message_size)?;
-        let (values, attributes_size) = attribute_values(attributes)?;
-        if body.len() + attributes_size > self.inner.max_message_size {
-            return Err(Error::invalid(
-                "SQS message with its attributes",
-                format!(
-                    "{} bytes is over the {}-byte limit",
-                    body.len() + attributes_size,
-                    self.inner.max_message_size
-                ),
-            ));
-        }
+        let (mut values, attributes_size) = attribute_values(attributes)?;
+        let body = self.outgoing(body, attributes_size, &mut values).await?;
         let mut url = self.url_or_create().await?;
         let mut retried = false;
         loop {
@@ -98,7 +93,7 @@ impl SqsAccess {
                 .client
                 .send_message()
                 .queue_url(&url)
-                .message_body(body)
+                .message_body(body.as_ref())
                 .set_message_attributes((!values.is_empty()).then(|| values.clone()))
                 .set_message_deduplication_id(deduplication_id.map(str::to_owned));
             if self.inner.fifo {
@@ -146,7 +141,7 @@ impl SqsAccess {
         use std::sync::atomic::{AtomicBool, Ordering};
 
         for body in bodies {
-            validate_body(body.as_ref(), self.inner.max_message_size)?;
+            self.validate_outgoing(body.as_ref())?;
         }
         let mut report = BatchReport {
             results: vec![Err(not_sent("the batch was not attempted")); bodies.len()],
@@ -155,12 +150,20 @@ impl SqsAccess {
             return Ok(report);
         }
         let url = self.url_or_create().await?;
+        // Each body on its own: offloaded to S3 when configured and needed.
+        let mut prepared: Vec<Outgoing<'_>> = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            let mut values = HashMap::new();
+            let body = self.outgoing(body.as_ref(), 0, &mut values).await?;
+            prepared.push((body, values));
+        }
+        let bodies = &prepared;
         // Group indices into batches within both limits.
         let limit = self.inner.max_message_size.max(DEFAULT_MAX_MESSAGE_SIZE);
         let mut batches: Vec<Vec<usize>> = Vec::new();
         let mut size = 0;
         for (i, body) in bodies.iter().enumerate() {
-            let len = body.as_ref().len();
+            let len = body.0.len() + outgoing_attribute_bytes(&body.1);
             match batches.last_mut() {
                 Some(batch) if batch.len() < BATCH_SIZE && size + len <= limit => {
                     batch.push(i);
@@ -213,10 +216,10 @@ impl SqsAccess {
 
     /// One batch (indices into `bodies`), retrying entries that failed through no fault of the
     /// sender: the outcome of each index, and the error of a request that failed.
-    async fn send_one_batch<S: AsRef<str>>(
+    async fn send_one_batch(
         &self,
         url: &str,
-        bodies: &[S],
+        bodies: &[Outgoing<'_>],
         batch: Vec<usize>,
     ) -> (
         Vec<(usize, std::result::Result<String, EntryFailure>)>,
@@ -231,7 +234,8 @@ impl SqsAccess {
             let entries = pending.iter().map(|&i| {
                 let mut entry = SendMessageBatchRequestEntry::builder()
                     .id(i.to_string())
-                    .message_body(bodies[i].as_ref());
+                    .message_body(bodies[i].0.as_ref())
+                    .set_message_attributes((!bodies[i].1.is_empty()).then(|| bodies[i].1.clone()));
                 if self.inner.fifo {
                     entry = entry.message_group_id(&self.inner.group_id);
                 }
@@ -286,6 +290,22 @@ impl SqsAccess {
         }
         (results, None)
     }
+}
+
+/// A body ready to send, with its message attributes.
+type Outgoing<'a> = (Cow<'a, str>, HashMap<String, MessageAttributeValue>);
+
+/// The bytes the attributes of an outgoing entry add (names, data types, values).
+fn outgoing_attribute_bytes(values: &HashMap<String, MessageAttributeValue>) -> usize {
+    values
+        .iter()
+        .map(|(name, value)| {
+            name.len()
+                + value.data_type().len()
+                + value.string_value().map_or(0, str::len)
+                + value.binary_value().map_or(0, |b| b.as_ref().len())
+        })
+        .sum()
 }
 
 /// The failure of an entry the library did not get an answer for.
