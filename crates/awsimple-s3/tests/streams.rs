@@ -158,6 +158,9 @@ async fn a_streamed_write_has_the_identity_of_an_upload() {
 
 #[tokio::test]
 async fn not_found_carries_what_aws_answered() {
+    if awsimple_testkit::skip_if_lacking("request-ids") {
+        return;
+    }
     let access = emulator_access().await;
     let s3 = bucket(&access).await;
 

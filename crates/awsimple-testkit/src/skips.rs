@@ -44,7 +44,7 @@ pub const LACKS: &[Lack] = &[
     Lack {
         server: Server::S3sFs,
         feature: "bucket-ownership",
-        reason: "one account, no ACLs: `PutBucketOwnershipControls` is not implemented and every bucket is the caller's",
+        reason: "one account, no ACLs, no STS: `PutBucketOwnershipControls` is not implemented, every bucket is the caller's, and CreateBucket on an existing bucket answers `BucketAlreadyExists` (AWS: `BucketAlreadyOwnedByYou`)",
     },
     Lack {
         server: Server::S3sFs,
@@ -65,6 +65,16 @@ pub const LACKS: &[Lack] = &[
         server: Server::S3sFs,
         feature: "conditional-get",
         reason: "GetObject ignores `If-Match`, so an object replaced between ranges is not answered 412 (our download then fails with `Integrity`, it never mixes versions)",
+    },
+    Lack {
+        server: Server::S3sFs,
+        feature: "long-key-components",
+        reason: "keeps each object as a file: a key with a path component over 255 bytes cannot be written",
+    },
+    Lack {
+        server: Server::S3sFs,
+        feature: "request-ids",
+        reason: "answers without `x-amz-request-id`",
     },
     Lack {
         server: Server::Dynalite,
@@ -110,6 +120,8 @@ pub const FEATURES: &[&str] = &[
     "sse-kms",
     "directory-keys",
     "conditional-get",
+    "long-key-components",
+    "request-ids",
     "time-to-live",
     "transactions",
 ];
