@@ -173,6 +173,38 @@ def sqs(folder: Path):
             got += len(messages)
 
     measure("sqs.receive_delete", REPEATS, fill, drain)
+    sqs_worker()
+
+
+def sqs_worker():
+    """`sqs.worker_1000`: Python awsimple has no worker; its receive/delete loop over the same
+    1000 messages (receive_messages(10), a handler that does nothing, then message.delete())."""
+    name = "sqs.worker_1000"
+    if ONLY and not name.startswith(ONLY):
+        return
+    messages = 1000
+    queue = SQSAccess(f"pybench-worker-{RUN}", immediate_delete=False)
+    queue.create_queue()
+
+    def fill():
+        # not timed: batch sends straight through boto3 (the package has no batch send)
+        q = queue._get_queue()
+        for start in range(0, messages, 10):
+            q.send_messages(Entries=[{"Id": str(i), "MessageBody": f"message {i}"} for i in range(start, start + 10)])
+
+    def handler(body):
+        return body
+
+    def drain(_):
+        got = 0
+        while got < messages:
+            for message in queue.receive_messages(10):
+                handler(message.message)
+                message.delete()
+                got += 1
+
+    measure(name, REPEATS, fill, drain, note="no worker in Python: receive_messages(10) + message.delete() loop")
+    queue.delete_queue()
 
 
 def sns(folder: Path):

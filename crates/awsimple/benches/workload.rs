@@ -8,6 +8,8 @@
 //! absolute. With `AWSIMPLE_BENCH_LANE=fast` only the fast-server lane runs (`fast.*` lines).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "workload/sqs_worker.rs"]
+mod sqs_worker;
 #[path = "workload/transfers.rs"]
 mod transfers;
 
@@ -616,5 +618,6 @@ async fn main() {
     s3(&bench).await;
     dynamodb(&bench).await;
     sqs(&bench).await;
+    sqs_worker::worker_lines(&bench).await;
     sns(&bench).await;
 }
