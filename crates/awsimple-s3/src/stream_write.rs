@@ -64,14 +64,9 @@ impl S3Access {
         key: &str,
     ) -> Result<()> {
         validate_key(key)?;
-        let resource = self.resource(key);
-        let deadline = Deadline::start(&self.inner.access);
-        let work = Box::pin(self.write_stream_within(reader, key, deadline));
-        S3.operation(
-            "write_stream",
-            &resource,
-            deadline.bound("write_stream", &resource, work),
-        )
+        self.bounded_operation("write_stream", key, |deadline| {
+            self.write_stream_within(reader, key, deadline)
+        })
         .await
     }
 

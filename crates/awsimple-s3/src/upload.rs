@@ -227,13 +227,30 @@ impl S3Access {
         options: &UploadOptions,
     ) -> Result<bool> {
         validate_key(key)?;
-        let deadline = Deadline::start(&self.inner.access);
+        self.bounded_operation("upload", key, |deadline| {
+            self.upload_within(path.as_ref(), key, options, deadline)
+        })
+        .await
+    }
+
+    /// One whole operation on `key`: its span (outcome, error, request id) around `work`, which
+    /// gets the operation's one deadline for its own requests and is dropped when it passes.
+    pub(crate) async fn bounded_operation<T, F>(
+        &self,
+        operation: &'static str,
+        key: &str,
+        work: impl FnOnce(Deadline) -> F,
+    ) -> Result<T>
+    where
+        F: Future<Output = Result<T>>,
+    {
         let resource = self.resource(key);
-        let upload = Box::pin(self.upload_within(path.as_ref(), key, options, deadline));
+        let deadline = Deadline::start(&self.inner.access);
+        let work = Box::pin(work(deadline));
         S3.operation(
-            "upload",
+            operation,
             &resource,
-            deadline.bound("upload", &resource, upload),
+            deadline.bound(operation, &resource, work),
         )
         .await
     }
